@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Kscope.Cli.Infrastructure;
+
+namespace Kscope.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot(new SystemConsole()).Parse(args).Invoke();
+
+    /// <summary>The whole command tree. Each verb is a <c>XxxCommand.Create(console)</c> factory.</summary>
+    public static RootCommand BuildRoot(IConsole console)
+    {
+        var root = new RootCommand(
+            "kscope: what a Linux service and the kernel are doing to each other, and why it hurts.\n" +
+            "Run 'kscope doctor' first; every command has --help with examples.");
+        foreach (Command command in Verbs(console))
+        {
+            root.Subcommands.Add(command);
+        }
+        return root;
+    }
+
+    private static IEnumerable<Command> Verbs(IConsole console)
+    {
+        // Keep one line per verb; add new verbs here.
+        yield return Commands.VersionCommand.Create(console);
+    }
+}
