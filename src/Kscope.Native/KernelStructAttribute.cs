@@ -20,7 +20,12 @@ public sealed class KernelStructAttribute : Attribute
     public bool Prefix { get; init; }
 }
 
-/// <summary>Names the kernel field a managed field mirrors when the names differ (e.g. C# keyword clashes or union members "u.exit_reason").</summary>
+/// <summary>
+/// Names the kernel member a managed field mirrors. Without it, the managed name converted from
+/// PascalCase to snake_case is used ("ExitReason" -> "exit_reason", "Cr0" -> "cr0", "ApicBase" ->
+/// "apic_base"). The verifier checks every instance field's offset (and size where the kernel's
+/// member has one) against BTF; fields marked <see cref="KernelPaddingAttribute"/> are skipped.
+/// </summary>
 [AttributeUsage(AttributeTargets.Field, AllowMultiple = false, Inherited = false)]
 public sealed class KernelFieldAttribute : Attribute
 {
@@ -28,4 +33,10 @@ public sealed class KernelFieldAttribute : Attribute
 
     /// <summary>Dotted path inside the kernel struct, through anonymous members, e.g. "map_fd" or "key".</summary>
     public string Path { get; }
+}
+
+/// <summary>A managed-only field (explicit padding, reserved bytes) that has no kernel member to check.</summary>
+[AttributeUsage(AttributeTargets.Field, AllowMultiple = false, Inherited = false)]
+public sealed class KernelPaddingAttribute : Attribute
+{
 }

@@ -90,6 +90,9 @@ internal unsafe struct UtsName
 [KernelStruct("rlimit64")]
 public struct RLimit
 {
-    public ulong Current;  // rlim_cur
-    public ulong Maximum;  // rlim_max
+    [KernelField("rlim_cur")]
+    public ulong Current;
+
+    [KernelField("rlim_max")]
+    public ulong Maximum;
 }
