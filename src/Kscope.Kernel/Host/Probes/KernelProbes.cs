@@ -1,0 +1,212 @@
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
+using Kscope.Native;
+
+namespace Kscope.Kernel.Host.Probes;
+
+/// <summary>
+/// Kernel features probed by trying the syscall (never guessed from the version). Each probe runs once
+/// per process and is cached; three-valued: present, absent (ENOSYS and friends), unknown (EPERM: the
+/// kernel has it but refused us). Every kernel object a probe creates is closed before it returns.
+/// </summary>
+public static class KernelProbes
+{
+    public const string Bpf = "bpf";
+    public const string PerfEventOpen = "perf_event_open";
+    public const string IoUringSetup = "io_uring_setup";
+    public const string EpollPwait2 = "epoll_pwait2";
+    public const string Membarrier = "membarrier";
+    public const string PidfdOpen = "pidfd_open";
+    public const string Clone3 = "clone3";
+    public const string GetRandom = "getrandom";
+    public const string Statx = "statx";
+    public const string Seccomp = "seccomp";
+    public const string Landlock = "landlock";
+
+    private static readonly FrozenDictionary<string, Lazy<ProbeResult>> s_probes = new Dictionary<string, Lazy<ProbeResult>>
+    {
+        [Bpf] = new(ProbeBpf),
+        [PerfEventOpen] = new(ProbePerfEventOpen),
+        [IoUringSetup] = new(ProbeIoUring),
+        [EpollPwait2] = new(ProbeEpollPwait2),
+        [Membarrier] = new(ProbeMembarrier),
+        [PidfdOpen] = new(ProbePidfdOpen),
+        [Clone3] = new(ProbeClone3),
+        [GetRandom] = new(ProbeGetRandom),
+        [Statx] = new(ProbeStatx),
+        [Seccomp] = new(ProbeSeccomp),
+        [Landlock] = new(ProbeLandlock),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Feature names in the order doctor shows them.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        [Bpf, PerfEventOpen, IoUringSetup, EpollPwait2, Membarrier, PidfdOpen, Clone3, GetRandom, Statx, Seccomp, Landlock];
+
+    /// <summary>The cached result of one probe (runs it the first time).</summary>
+    public static ProbeResult Probe(string feature) =>
+        s_probes.TryGetValue(feature, out Lazy<ProbeResult>? lazy) ? lazy.Value : throw new ArgumentException($"unknown probe '{feature}'", nameof(feature));
+
+    private static unsafe ProbeResult ProbeBpf()
+    {
+        const int BpfMapCreate = 0, BpfProgLoad = 5, MapTypeArray = 2, ProgTypeSocketFilter = 1;
+        var map = new BpfAttrMapCreateProbe { MapType = MapTypeArray, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        nint mapFd = Syscall.Invoke(SyscallNumbers.Bpf, BpfMapCreate, (nint)(&map), sizeof(BpfAttrMapCreateProbe));
+        Errno mapErrno = mapFd < 0 ? KernelException.LastErrno() : Errno.None;
+        string mapText = "bpf(BPF_MAP_CREATE, array key 4 value 4 entries 1)";
+        if (mapFd < 0)
+        {
+            return Failed(Bpf, mapText, mapErrno);
+        }
+        using var mapHandle = new SafeFd((int)mapFd);
+
+        // r0 = 0; exit
+        ulong* insns = stackalloc ulong[2] { 0x00000000_000000b7UL, 0x00000000_00000095UL };
+        byte* license = stackalloc byte[4] { (byte)'G', (byte)'P', (byte)'L', 0 };
+        var prog = new BpfAttrProgLoadProbe { ProgType = ProgTypeSocketFilter, InsnCnt = 2, Insns = (ulong)insns, License = (ulong)license };
+        nint progFd = Syscall.Invoke(SyscallNumbers.Bpf, BpfProgLoad, (nint)(&prog), sizeof(BpfAttrProgLoadProbe));
+        Errno progErrno = progFd < 0 ? KernelException.LastErrno() : Errno.None;
+        string progText = "bpf(BPF_PROG_LOAD, socket_filter, 2 insns: r0 = 0; exit)";
+        if (progFd < 0)
+        {
+            ProbeResult failed = Failed(Bpf, progText, progErrno);
+            return failed with { Evidence = $"{mapText} = fd; {failed.Evidence}" };
+        }
+        using var progHandle = new SafeFd((int)progFd);
+        return new(Bpf, ProbeOutcome.Present, $"{mapText} = fd; {progText} = fd");
+    }
+
+    private static unsafe ProbeResult ProbePerfEventOpen()
+    {
+        const uint PerfTypeSoftware = 1, PerfCountSwCpuClock = 0;
+        const nint PerfFlagFdCloexec = 8;
+        var attr = new PerfEventAttrProbe
+        {
+            Type = PerfTypeSoftware,
+            Size = PerfEventAttrProbe.SizeVer0,
+            Config = PerfCountSwCpuClock,
+            Flags = 1UL | (1UL << 5) | (1UL << 6), // disabled, exclude_kernel, exclude_hv: allowed at paranoid 2
+        };
+        nint fd = Syscall.Invoke(SyscallNumbers.PerfEventOpen, (nint)(&attr), 0, -1, -1, PerfFlagFdCloexec);
+        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "perf_event_open(software cpu-clock, this process, any cpu)";
+        if (fd < 0)
+        {
+            return Failed(PerfEventOpen, Text, errno, absent: [Errno.ENOSYS, Errno.ENOENT, Errno.ENODEV]);
+        }
+        using var handle = new SafeFd((int)fd);
+        return new(PerfEventOpen, ProbeOutcome.Present, $"{Text} = fd");
+    }
+
+    private static unsafe ProbeResult ProbeIoUring()
+    {
+        var p = default(IoUringParamsProbe);
+        nint fd = Syscall.Invoke(SyscallNumbers.IoUringSetup, 1, (nint)(&p));
+        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "io_uring_setup(1 entry)";
+        if (fd < 0)
+        {
+            ProbeResult failed = Failed(IoUringSetup, Text, errno);
+            return errno == Errno.EPERM ? failed with { Evidence = failed.Evidence + " (kernel.io_uring_disabled?)" } : failed;
+        }
+        using var handle = new SafeFd((int)fd);
+        return new(IoUringSetup, ProbeOutcome.Present, $"{Text} = fd, features 0x{p.Features:x}");
+    }
+
+    private static unsafe ProbeResult ProbeEpollPwait2()
+    {
+        // An invalid epoll fd: a kernel with the syscall answers EBADF, one without ENOSYS.
+        byte* events = stackalloc byte[16];
+        return ExpectErrno(EpollPwait2, "epoll_pwait2(-1, 1 event, no timeout)", Syscall.Invoke(SyscallNumbers.EpollPwait2, -1, (nint)events, 1, 0, 0, 0), KernelException.LastErrno(), Errno.EBADF);
+    }
+
+    private static ProbeResult ProbeMembarrier()
+    {
+        nint mask = Syscall.Invoke(SyscallNumbers.Membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
+        Errno errno = mask < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "membarrier(MEMBARRIER_CMD_QUERY)";
+        return mask < 0 ? Failed(Membarrier, Text, errno) : new(Membarrier, ProbeOutcome.Present, $"{Text} = 0x{mask:x} (supported commands)");
+    }
+
+    private static ProbeResult ProbePidfdOpen()
+    {
+        nint fd = Syscall.Invoke(SyscallNumbers.PidfdOpen, Posix.GetPid(), 0);
+        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "pidfd_open(self, 0)";
+        if (fd < 0)
+        {
+            return Failed(PidfdOpen, Text, errno);
+        }
+        using var handle = new SafeFd((int)fd);
+        return new(PidfdOpen, ProbeOutcome.Present, $"{Text} = fd");
+    }
+
+    // clone3(NULL, 0): the kernel rejects a size below CLONE_ARGS_SIZE_VER0 with EINVAL before doing anything.
+    private static ProbeResult ProbeClone3() =>
+        ExpectErrno(Clone3, "clone3(NULL, size 0)", Syscall.Invoke(SyscallNumbers.Clone3, 0, 0), KernelException.LastErrno(), Errno.EINVAL);
+
+    private static unsafe ProbeResult ProbeGetRandom()
+    {
+        byte* buffer = stackalloc byte[16];
+        nint n = Syscall.Invoke(SyscallNumbers.GetRandom, (nint)buffer, 16, 1 /* GRND_NONBLOCK */);
+        Errno errno = n < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "getrandom(16 bytes, GRND_NONBLOCK)";
+        return n >= 0 ? new(GetRandom, ProbeOutcome.Present, $"{Text} = {n}")
+            : errno == Errno.EAGAIN ? new(GetRandom, ProbeOutcome.Present, $"{Text} = EAGAIN (entropy pool not yet initialised)")
+            : Failed(GetRandom, Text, errno);
+    }
+
+    private static unsafe ProbeResult ProbeStatx()
+    {
+        byte* buffer = stackalloc byte[256]; // struct statx is 256 bytes
+        byte* path = stackalloc byte[2] { (byte)'/', 0 };
+        nint r = Syscall.Invoke(SyscallNumbers.Statx, -100 /* AT_FDCWD */, (nint)path, 0, 0x7ff /* STATX_BASIC_STATS */, (nint)buffer);
+        Errno errno = r < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "statx(AT_FDCWD, \"/\", STATX_BASIC_STATS)";
+        return r == 0 ? new(Statx, ProbeOutcome.Present, $"{Text} = 0") : Failed(Statx, Text, errno);
+    }
+
+    private static unsafe ProbeResult ProbeSeccomp()
+    {
+        uint action = 0x80000000; // SECCOMP_RET_KILL_PROCESS
+        nint r = Syscall.Invoke(SyscallNumbers.Seccomp, 2 /* SECCOMP_GET_ACTION_AVAIL */, 0, (nint)(&action));
+        Errno errno = r < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "seccomp(SECCOMP_GET_ACTION_AVAIL, KILL_PROCESS)";
+        return r == 0 ? new(Seccomp, ProbeOutcome.Present, $"{Text} = 0")
+            : errno == Errno.EOPNOTSUPP ? new(Seccomp, ProbeOutcome.Present, $"{Text} = EOPNOTSUPP (syscall present, action unavailable)")
+            : Failed(Seccomp, Text, errno);
+    }
+
+    private static ProbeResult ProbeLandlock()
+    {
+        nint abi = Syscall.Invoke(SyscallNumbers.LandlockCreateRuleset, 0, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+        Errno errno = abi < 0 ? KernelException.LastErrno() : Errno.None;
+        const string Text = "landlock_create_ruleset(NULL, 0, VERSION)";
+        if (abi >= 0)
+        {
+            return new(Landlock, ProbeOutcome.Present, $"{Text} = ABI {abi}");
+        }
+        return errno == Errno.EOPNOTSUPP
+            ? new(Landlock, ProbeOutcome.Absent, $"{Text} = EOPNOTSUPP (built in but not enabled: add landlock to lsm= on the kernel command line)")
+            : Failed(Landlock, Text, errno);
+    }
+
+    private static ProbeResult ExpectErrno(string feature, string text, nint result, Errno errno, Errno expected)
+    {
+        if (result >= 0 || errno == expected)
+        {
+            return new(feature, ProbeOutcome.Present, $"{text} = {(result >= 0 ? result.ToString(System.Globalization.CultureInfo.InvariantCulture) : ErrnoText.Name(errno))} (the syscall exists)");
+        }
+        return Failed(feature, text, errno);
+    }
+
+    /// <summary>ENOSYS (and <paramref name="absent"/>) mean the kernel lacks it; EPERM/EACCES mean we could not test; others are reported as unknown.</summary>
+    private static ProbeResult Failed(string feature, string text, Errno errno, Errno[]? absent = null)
+    {
+        string evidence = $"{text} = {ErrnoText.Name(errno)} ({ErrnoText.Describe(errno)})";
+        if (errno == Errno.ENOSYS || (absent?.Contains(errno) ?? false))
+        {
+            return new(feature, ProbeOutcome.Absent, evidence);
+        }
+        return new(feature, ProbeOutcome.Unknown, errno is Errno.EPERM or Errno.EACCES ? evidence + ": not permitted, could not test" : evidence);
+    }
+}
