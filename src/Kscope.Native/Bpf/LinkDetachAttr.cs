@@ -1,0 +1,11 @@
+using System.Runtime.InteropServices;
+
+namespace Kscope.Native;
+
+// union bpf_attr, BPF_LINK_DETACH member ("link_detach"), include/uapi/linux/bpf.h.
+[StructLayout(LayoutKind.Sequential)]
+[KernelStruct("bpf_attr", Prefix = true)]
+public struct LinkDetachAttr
+{
+    [KernelField("link_detach.link_fd")] public uint LinkFd;
+}

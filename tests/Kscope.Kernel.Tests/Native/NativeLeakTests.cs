@@ -1,0 +1,30 @@
+using Kscope.Kernel.Perf;
+using Kscope.Native;
+
+namespace Kscope.Kernel.Tests.Native;
+
+[Collection(LeakCollection.Name)]
+public class NativeLeakTests
+{
+    [Fact]
+    public void MapCreate_Repeated_DoesNotLeakFds()
+    {
+        Requires.Root();
+        FdCounter.AssertNoGrowth(200, () =>
+        {
+            var create = new MapCreateAttr { MapType = 1 /* HASH */, KeySize = 4, ValueSize = 4, MaxEntries = 8 };
+            using SafeFd map = Bpf.MapCreate(ref create);
+        });
+    }
+
+    [Fact]
+    public void OpenMapDispose_Repeated_DoesNotLeakFdsOrMappings()
+    {
+        Requires.Root();
+        FdCounter.AssertNoGrowth(100, () =>
+        {
+            using PerfEvent perf = PerfEvent.OpenCpuClock(99, cpu: 0);
+            perf.MapRing(2);
+        });
+    }
+}
