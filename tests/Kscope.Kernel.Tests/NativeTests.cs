@@ -2,6 +2,7 @@ using Kscope.Native;
 
 namespace Kscope.Kernel.Tests;
 
+[Trait("Category", "Kernel")]
 public class NativeTests
 {
     [Fact]
