@@ -1,0 +1,124 @@
+using System.Text;
+
+namespace Kscope.Formats.Btf;
+
+/// <summary>
+/// C declarations of BTF types ("struct sk_buff *next", "void (*destructor)(struct sk_buff *)",
+/// "__u8 padding1[6]"). Anonymous structs/unions/enums are written as "struct {...}" unless an
+/// <c>inlineBody</c> callback writes their body. Depth is bounded (cyclic graphs throw).
+/// </summary>
+public static class BtfDeclaration
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>The C spelling of a type with no declarator: "unsigned int", "struct kvm_run *".</summary>
+    public static string TypeName(Btf btf, int typeId) => Declare(btf, typeId, "");
+
+    /// <summary>A declaration of <paramref name="name"/> with this type.</summary>
+    public static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody = null) =>
+        Declare(btf, typeId, name, anonymousBody, 0);
+
+    private static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody, int depth)
+    {
+        string declarator = name;
+        int id = typeId;
+        var qualifiers = new StringBuilder();
+        for (; ; depth++)
+        {
+            if (depth > MaxDepth)
+            {
+                throw new MalformedDataException(Btf.Format, btf.OffsetOf(typeId), $"type {typeId}: declaration nests deeper than {MaxDepth} (cyclic?)");
+            }
+            BtfType t = btf.GetType(id);
+            switch (t.Kind)
+            {
+                case BtfKind.Pointer:
+                {
+                    BtfKind target = SkipQualifiers(btf, t.TypeId);
+                    declarator = "*" + qualifiers + declarator;
+                    qualifiers.Clear();
+                    if (target is BtfKind.Array or BtfKind.FuncProto)
+                    {
+                        declarator = "(" + declarator + ")";
+                    }
+                    id = t.TypeId;
+                    continue;
+                }
+                case BtfKind.Const or BtfKind.Volatile or BtfKind.Restrict:
+                {
+                    string q = t.Kind switch { BtfKind.Const => "const", BtfKind.Volatile => "volatile", _ => "restrict" };
+                    BtfKind target = btf.GetKind(t.TypeId);
+                    if (target == BtfKind.Pointer)
+                    {
+                        // "char * const p": the qualifier applies to the pointer, written after the star.
+                        qualifiers.Insert(0, q + " ");
+                        id = t.TypeId;
+                        continue;
+                    }
+                    string inner = Declare(btf, t.TypeId, "", anonymousBody, depth + 1);
+                    return Join(q + " " + inner, qualifiers + declarator);
+                }
+                case BtfKind.TypeTag:
+                    id = t.TypeId;
+                    continue;
+                case BtfKind.Array:
+                    declarator = qualifiers + declarator + "[" + t.Array.Count + "]";
+                    qualifiers.Clear();
+                    id = t.Array.ElementTypeId;
+                    continue;
+                case BtfKind.FuncProto:
+                {
+                    var sb = new StringBuilder();
+                    sb.Append(qualifiers).Append(declarator).Append('(');
+                    qualifiers.Clear();
+                    if (t.Parameters.Count == 0)
+                    {
+                        sb.Append("void");
+                    }
+                    for (int i = 0; i < t.Parameters.Count; i++)
+                    {
+                        if (i > 0)
+                        {
+                            sb.Append(", ");
+                        }
+                        BtfParameter p = t.Parameters[i];
+                        sb.Append(p.TypeId == 0 && i == t.Parameters.Count - 1 ? "..." : Declare(btf, p.TypeId, "", anonymousBody, depth + 1));
+                    }
+                    sb.Append(')');
+                    declarator = sb.ToString();
+                    id = t.TypeId;
+                    continue;
+                }
+                default:
+                    return Join(BaseName(t, anonymousBody), qualifiers + declarator);
+            }
+        }
+    }
+
+    /// <summary>"struct x", "union {...}", "enum e", a typedef or base type name, "void".</summary>
+    public static string BaseName(BtfType t, Func<BtfType, string>? anonymousBody = null) => t.Kind switch
+    {
+        BtfKind.Void => "void",
+        BtfKind.Struct => t.Name.Length > 0 ? "struct " + t.Name : "struct " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Union => t.Name.Length > 0 ? "union " + t.Name : "union " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Enum or BtfKind.Enum64 => t.Name.Length > 0 ? "enum " + t.Name : "enum " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Forward => (t.IsUnionForward ? "union " : "struct ") + t.Name,
+        _ => t.Name,
+    };
+
+    private static string Join(string type, string declarator) => declarator.Length == 0 ? type : type + " " + declarator;
+
+    private static BtfKind SkipQualifiers(Btf btf, int id)
+    {
+        for (int i = 0; i < MaxDepth; i++)
+        {
+            BtfKind k = btf.GetKind(id);
+            if (k is not (BtfKind.Const or BtfKind.Volatile or BtfKind.Restrict or BtfKind.TypeTag))
+            {
+                return k;
+            }
+            id = btf.GetType(id).TypeId;
+        }
+        return BtfKind.Void;
+    }
+}
