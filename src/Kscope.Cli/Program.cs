@@ -24,5 +24,6 @@ public static class Program
     {
         // Keep one line per verb; add new verbs here.
         yield return Commands.VersionCommand.Create(console);
+        yield return Commands.DoctorCommand.Create(console);
     }
 }

@@ -65,26 +65,45 @@ public static class Procfs
     /// <summary>Reads a procfs/sysfs/cgroupfs file whole (their stat size is 0, so read to EOF).</summary>
     public static string ReadText(string path) => System.Text.Encoding.UTF8.GetString(ReadBytes(path));
 
+    /// <summary>
+    /// Reads to end of file with read(2). (File.ReadAllBytes trusts st_size, which sysfs reports as 4096
+    /// and procfs as 0, and fails on the short read.) Errors carry the real errno.
+    /// </summary>
     public static byte[] ReadBytes(string path)
     {
-        try
+        using SafeFd fd = Posix.Open(path, OpenFlags.O_RDONLY);
+        byte[] buffer = new byte[4096];
+        int length = 0;
+        while (true)
         {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(e, $"read {path}");
+            if (length == buffer.Length)
+            {
+                if (buffer.Length >= MaxFileSize)
+                {
+                    throw new KernelException($"read {path}", Errno.EFBIG, $"larger than {MaxFileSize} bytes");
+                }
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+            int n = Posix.Read(fd, buffer.AsSpan(length), $"read {path}");
+            if (n == 0)
+            {
+                return buffer.AsSpan(0, length).ToArray();
+            }
+            length += n;
         }
     }
+
+    /// <summary>Bigger than any procfs/cgroupfs text kscope reads (mountinfo of a busy host is ~1 MB).</summary>
+    private const int MaxFileSize = 64 << 20;
 
     /// <summary>Reads a file, or null when it does not exist (an optional kernel feature, a vanished process's file).</summary>
     public static string? TryReadText(string path)
     {
         try
         {
-            return File.Exists(path) ? ReadText(path) : null;
+            return ReadText(path);
         }
-        catch (KernelException e) when (e.Errno is Errno.ENOENT or Errno.ENODEV or Errno.EOPNOTSUPP)
+        catch (KernelException e) when (e.Errno is Errno.ENOENT or Errno.ENODEV or Errno.ENOTDIR)
         {
             return null;
         }
@@ -97,7 +116,6 @@ public static class Procfs
         {
             FileNotFoundException or DirectoryNotFoundException => Errno.ENOENT,
             UnauthorizedAccessException => Errno.EACCES,
-            IOException io when (io.HResult & 0xFFFF) is > 0 and < 4096 => (Errno)(io.HResult & 0xFFFF),
             _ => Errno.EIO,
         };
         return KernelException.FromErrno(operation, errno);

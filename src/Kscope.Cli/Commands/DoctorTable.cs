@@ -1,0 +1,45 @@
+using Kscope.Cli.Infrastructure;
+using Kscope.Diagnostics.Doctor;
+
+namespace Kscope.Cli.Commands;
+
+/// <summary>doctor's table: one block per section, one line per check, evidence and fix under warnings, failures and skips.</summary>
+public static class DoctorTable
+{
+    public static void Write(IConsole console, IReadOnlyList<CheckResult> results, string target)
+    {
+        TextWriter o = console.Out;
+        int idWidth = Math.Min(36, results.Select(r => r.Id.Length).DefaultIfEmpty(10).Max());
+        int width = console.IsTerminal ? Math.Max(60, console.Width) : int.MaxValue;
+        foreach (var section in results.GroupBy(r => r.Section).OrderBy(g => g.Key))
+        {
+            o.WriteLine(Ansi.Bold(console, section.Key.ToString()) + (section.Key == DoctorSection.Limits || section.Key == DoctorSection.Security ? Ansi.Dim(console, $" ({target})") : ""));
+            foreach (CheckResult r in section)
+            {
+                string tag = r.Status switch
+                {
+                    CheckStatus.Ok => Ansi.Green(console, "ok  "),
+                    CheckStatus.Warn => Ansi.Yellow(console, "warn"),
+                    CheckStatus.Fail => Ansi.Red(console, "fail"),
+                    _ => Ansi.Dim(console, "skip"),
+                };
+                string line = $"  {r.Id.PadRight(idWidth)}  {r.Value}";
+                o.WriteLine($"  {tag}{Clip(line, width - 6)}");
+                if (r.Status != CheckStatus.Ok)
+                {
+                    o.WriteLine(Ansi.Dim(console, Clip($"{new string(' ', idWidth + 10)}{r.Evidence}", width)));
+                    if (r.Fix is not null)
+                    {
+                        o.WriteLine(Clip($"{new string(' ', idWidth + 10)}fix: {r.Fix}", width));
+                    }
+                }
+            }
+            o.WriteLine();
+        }
+        int ok = results.Count(r => r.Status == CheckStatus.Ok), warn = results.Count(r => r.Status == CheckStatus.Warn);
+        int fail = results.Count(r => r.Status == CheckStatus.Fail), skip = results.Count(r => r.Status == CheckStatus.Skip);
+        o.WriteLine($"{results.Count} checks: {ok} ok, {warn} warn, {fail} fail, {skip} skipped. Details: kscope doctor --json; one check: --check ID.");
+    }
+
+    private static string Clip(string s, int width) => s.Length <= width ? s : s[..Math.Max(0, width - 1)] + "…";
+}
