@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * futex: contended futex waits of the targets (FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2 calls
+ * that did not return EAGAIN at once), summed in the kernel by process, futex address and user
+ * stack (map `totals`), with the largest number of threads seen waiting on the address at once.
+ */
+#include "filter.h"
+
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+#define FUTEX_CMD_MASK 127
+#define EAGAIN 11
+
+/* key of map `totals` (kscope: FutexKey) */
+struct futex_key {
+	__u32 tgid;
+	__s32 ustack; /* id in map `stacks`, negative: none */
+	__u64 uaddr;
+};
+
+/* value of map `totals` (kscope: FutexValue) */
+struct futex_value {
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 max_waiters;
+	__u64 timeouts; /* ETIMEDOUT or EINTR */
+	char comm[TASK_COMM_LEN];
+};
+
+struct waiters_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 uaddr;
+};
+
+struct futex_start {
+	__u64 ts;
+	__u64 uaddr;
+	__u64 waiters;
+	__s32 ustack;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, MAX_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, __u32); /* tid */
+	__type(value, struct futex_start);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, struct waiters_key);
+	__type(value, __s64);
+} waiters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, struct futex_key);
+	__type(value, struct futex_value);
+} totals SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int futex_enter(struct syscall_enter_ctx *ctx)
+{
+	int cmd = (int)ctx->args[1] & FUTEX_CMD_MASK;
+	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI && cmd != FUTEX_LOCK_PI2 &&
+	    cmd != FUTEX_WAIT_REQUEUE_PI)
+		return 0;
+	if (!current_allowed())
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct waiters_key wk = { .tgid = pid_tgid >> 32, .uaddr = ctx->args[0] };
+	__s64 *n = bpf_map_lookup_elem(&waiters, &wk);
+	if (!n) {
+		__s64 zero = 0;
+		bpf_map_update_elem(&waiters, &wk, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&waiters, &wk);
+		if (!n)
+			return 0;
+	}
+	struct futex_start s = {};
+	s.waiters = __sync_fetch_and_add(n, 1) + 1;
+	s.ts = bpf_ktime_get_ns();
+	s.uaddr = ctx->args[0];
+	s.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int futex_exit(struct syscall_exit_ctx *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct futex_start *s = bpf_map_lookup_elem(&starts, &tid);
+	if (!s)
+		return 0;
+	__u64 delta = bpf_ktime_get_ns() - s->ts;
+	struct waiters_key wk = { .tgid = pid_tgid >> 32, .uaddr = s->uaddr };
+	__s64 *n = bpf_map_lookup_elem(&waiters, &wk);
+	if (n)
+		__sync_fetch_and_add(n, -1);
+	if (ctx->ret != -EAGAIN) {
+		struct futex_key key = { .tgid = pid_tgid >> 32, .ustack = s->ustack, .uaddr = s->uaddr };
+		struct futex_value *v = bpf_map_lookup_elem(&totals, &key);
+		if (!v) {
+			struct futex_value zero = {};
+			bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+			bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
+			v = bpf_map_lookup_elem(&totals, &key);
+		}
+		if (v) {
+			__sync_fetch_and_add(&v->count, 1);
+			__sync_fetch_and_add(&v->total_ns, delta);
+			if (delta > v->max_ns)
+				v->max_ns = delta;
+			if (s->waiters > v->max_waiters)
+				v->max_waiters = s->waiters;
+			if (ctx->ret == -110 || ctx->ret == -4)
+				__sync_fetch_and_add(&v->timeouts, 1);
+		}
+	}
+	bpf_map_delete_elem(&starts, &tid);
+	return 0;
+}

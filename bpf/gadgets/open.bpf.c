@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* open: openat/openat2 calls of the targets: path, flags, mode, result (fd or -errno), latency. */
+#include "filter.h"
+
+#define PATH_LEN 256
+
+/* record of ring buffer `events` (kscope: OpenRecord) */
+struct open_event {
+	struct event_header h;
+	__u64 latency_ns;
+	__s64 ret;   /* fd, or -errno */
+	__u64 flags; /* O_* flags */
+	__u32 mode;
+	__s32 dfd;
+	char path[PATH_LEN];
+};
+
+DECLARE_EVENTS(256);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, __u32); /* tid */
+	__type(value, struct open_event);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_event);
+} scratch SEC(".maps");
+
+/* struct open_how, include/uapi/linux/openat2.h */
+struct open_how {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u32 mode)
+{
+	if (!current_allowed())
+		return 0;
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	e->h.ts_ns = bpf_ktime_get_ns();
+	e->dfd = dfd;
+	e->flags = flags;
+	e->mode = mode;
+	bpf_probe_read_user_str(e->path, sizeof(e->path), path);
+	bpf_map_update_elem(&starts, &tid, e, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_event *e = bpf_map_lookup_elem(&starts, &tid);
+	if (!e)
+		return 0;
+	__u64 start = e->h.ts_ns;
+	fill_header(&e->h);
+	e->latency_ns = e->h.ts_ns - start;
+	e->ret = ret;
+	bpf_ringbuf_output(&events, e, sizeof(*e), 0);
+	bpf_map_delete_elem(&starts, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int openat_enter(struct syscall_enter_ctx *ctx)
+{
+	return on_enter((int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[2], (__u32)ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int openat_exit(struct syscall_exit_ctx *ctx)
+{
+	return on_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int openat2_enter(struct syscall_enter_ctx *ctx)
+{
+	struct open_how how = {};
+	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
+	return on_enter((int)ctx->args[0], (const char *)ctx->args[1], how.flags, (__u32)how.mode);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int openat2_exit(struct syscall_exit_ctx *ctx)
+{
+	return on_exit(ctx->ret);
+}

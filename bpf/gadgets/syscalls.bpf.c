@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * syscalls: per-syscall count, errors and latency histogram of the targets, aggregated in the
+ * kernel (map `stats`), and every call slower than slow_ns streamed with its arguments.
+ */
+#include "filter.h"
+
+const volatile __u64 slow_ns = 10000000; /* stream calls at least this slow (10 ms) */
+
+/* value of map `stats`, key: syscall number (kscope: SyscallStats) */
+struct syscall_stats {
+	__u64 count;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 slots[HIST_SLOTS]; /* log2(latency ns) */
+};
+
+/* record of ring buffer `events` (kscope: SlowSyscallRecord) */
+struct slow_syscall_event {
+	struct event_header h;
+	__s64 id;
+	__s64 ret;
+	__u64 latency_ns;
+	__u64 args[6];
+};
+
+struct syscall_start {
+	__u64 ts;
+	__s64 id;
+	__u64 args[6];
+};
+
+DECLARE_EVENTS(256);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct syscall_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, __u32); /* tid */
+	__type(value, struct syscall_start);
+} starts SEC(".maps");
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter(struct raw_syscall_enter_ctx *ctx)
+{
+	if (!current_allowed())
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct syscall_start s = {};
+	s.ts = bpf_ktime_get_ns();
+	s.id = ctx->id;
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		s.args[i] = ctx->args[i];
+	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit(struct raw_syscall_exit_ctx *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct syscall_start *s = bpf_map_lookup_elem(&starts, &tid);
+	if (!s)
+		return 0;
+	__u64 delta = bpf_ktime_get_ns() - s->ts;
+	__u32 id = (__u32)s->id;
+	struct syscall_stats *st = bpf_map_lookup_elem(&stats, &id);
+	if (!st) {
+		struct syscall_stats zero = {};
+		bpf_map_update_elem(&stats, &id, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&stats, &id);
+		if (!st)
+			goto out;
+	}
+	__sync_fetch_and_add(&st->count, 1);
+	if (ctx->ret < 0 && ctx->ret > -4096)
+		__sync_fetch_and_add(&st->errors, 1);
+	__sync_fetch_and_add(&st->total_ns, delta);
+	if (delta > st->max_ns)
+		st->max_ns = delta;
+	__u32 slot = log2_slot(delta);
+	__sync_fetch_and_add(&st->slots[slot], 1);
+	if (delta >= slow_ns) {
+		struct slow_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			fill_header(&e->h);
+			e->id = s->id;
+			e->ret = ctx->ret;
+			e->latency_ns = delta;
+#pragma unroll
+			for (int i = 0; i < 6; i++)
+				e->args[i] = s->args[i];
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+out:
+	bpf_map_delete_elem(&starts, &tid);
+	return 0;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcp: connects (with latency and failures such as a refused connect), accepts, listens, closes,
+ * other state changes and retransmits of the targets' TCP sockets. State changes mostly happen in
+ * softirq context, so sockets are attributed to the process that connected, listened or accepted
+ * (map `owners`); without any filter every TCP socket is reported.
+ */
+#include "filter.h"
+
+#define IPPROTO_TCP 6
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+
+enum tcp_kind {
+	TCP_KIND_CONNECT = 1,
+	TCP_KIND_ACCEPT = 2,
+	TCP_KIND_LISTEN = 3,
+	TCP_KIND_CLOSE = 4,
+	TCP_KIND_STATE = 5,
+	TCP_KIND_RETRANSMIT = 6,
+};
+
+/* record of ring buffer `events` (kscope: TcpRecord) */
+struct tcp_event {
+	struct event_header h; /* the owning process (zero when unknown) */
+	__u64 skaddr;
+	__u64 latency_ns; /* connect: SYN sent to established or failed; close: lifetime */
+	__u32 kind;
+	__s32 oldstate;
+	__s32 newstate;
+	__s32 result; /* connect: 0 or -1 (failed: refused, reset or timed out) */
+	__u16 family; /* 2 AF_INET, 10 AF_INET6 */
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct owner {
+	struct event_header h;
+	__u64 since; /* SYN sent, accepted or listening */
+};
+
+/* sock:inet_sock_set_state (include/trace/events/sock.h; same layout since 4.16) */
+struct set_state_ctx {
+	__u64 common;
+	const void *skaddr;
+	__s32 oldstate;
+	__s32 newstate;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u16 protocol;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+/* tcp:tcp_retransmit_skb (include/trace/events/tcp.h) */
+struct retransmit_ctx {
+	__u64 common;
+	const void *skbaddr;
+	const void *skaddr;
+	__s32 state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+/* kernel socket structs for accept (CO-RE) */
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+DECLARE_EVENTS(256);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_ENTRIES);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+static __always_inline bool any_filter(void)
+{
+	return filter_pids || filter_tid || filter_uid_on || filter_comm_on || filter_cgroup;
+}
+
+static __always_inline void set_owner(__u64 sk, __u64 now)
+{
+	struct owner o = {};
+	fill_header(&o.h);
+	o.since = now;
+	bpf_map_update_elem(&owners, &sk, &o, BPF_ANY);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tcp_set_state(struct set_state_ctx *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	__u64 sk = (__u64)ctx->skaddr, now = bpf_ktime_get_ns();
+	int oldstate = ctx->oldstate, newstate = ctx->newstate;
+	/* connect() and listen() change the state in the caller's context */
+	if ((newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) && current_allowed())
+		set_owner(sk, now);
+	struct owner *o = bpf_map_lookup_elem(&owners, &sk);
+	if (!o && any_filter())
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		return 0; /* reported when the connect completes or fails */
+	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	if (o)
+		e->h = o->h;
+	e->h.ts_ns = now;
+	e->skaddr = sk;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->family = ctx->family;
+	e->sport = ctx->sport;
+	e->dport = ctx->dport;
+	if (ctx->family == 10) {
+		__builtin_memcpy(e->saddr, ctx->saddr_v6, 16);
+		__builtin_memcpy(e->daddr, ctx->daddr_v6, 16);
+	} else {
+		__builtin_memcpy(e->saddr, ctx->saddr, 4);
+		__builtin_memcpy(e->daddr, ctx->daddr, 4);
+	}
+	if (oldstate == TCP_SYN_SENT) {
+		e->kind = TCP_KIND_CONNECT;
+		e->result = newstate == TCP_ESTABLISHED ? 0 : -1;
+		e->latency_ns = o ? now - o->since : 0;
+		if (o && newstate == TCP_ESTABLISHED)
+			o->since = now;
+	} else if (newstate == TCP_LISTEN) {
+		e->kind = TCP_KIND_LISTEN;
+	} else if (newstate == TCP_CLOSE) {
+		e->kind = TCP_KIND_CLOSE;
+		e->latency_ns = o ? now - o->since : 0;
+	} else {
+		e->kind = TCP_KIND_STATE;
+	}
+	bpf_ringbuf_submit(e, 0);
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&owners, &sk);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tcp_retransmit(struct retransmit_ctx *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct owner *o = bpf_map_lookup_elem(&owners, &sk);
+	if (!o && any_filter())
+		return 0;
+	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	if (o)
+		e->h = o->h;
+	e->h.ts_ns = bpf_ktime_get_ns();
+	e->kind = TCP_KIND_RETRANSMIT;
+	e->skaddr = sk;
+	e->oldstate = ctx->state;
+	e->newstate = ctx->state;
+	e->family = ctx->family;
+	e->sport = ctx->sport;
+	e->dport = ctx->dport;
+	if (ctx->family == 10) {
+		__builtin_memcpy(e->saddr, ctx->saddr_v6, 16);
+		__builtin_memcpy(e->daddr, ctx->daddr_v6, 16);
+	} else {
+		__builtin_memcpy(e->saddr, ctx->saddr, 4);
+		__builtin_memcpy(e->daddr, ctx->daddr, 4);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* accept()/accept4() return a new fd: find its socket through current->files and own it */
+static __always_inline int on_accept_exit(long fd)
+{
+	if (fd < 0 || !current_allowed())
+		return 0;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	if (!f)
+		return 0;
+	struct socket *so = BPF_CORE_READ(f, private_data);
+	struct sock *s = BPF_CORE_READ(so, sk);
+	if (!s)
+		return 0;
+	__u64 sk = (__u64)s, now = bpf_ktime_get_ns();
+	set_owner(sk, now);
+	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h);
+	e->kind = TCP_KIND_ACCEPT;
+	e->skaddr = sk;
+	e->oldstate = TCP_ESTABLISHED;
+	e->newstate = TCP_ESTABLISHED;
+	e->family = BPF_CORE_READ(s, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(s, __sk_common.skc_num);
+	e->dport = __builtin_bswap16(BPF_CORE_READ(s, __sk_common.skc_dport));
+	if (e->family == 10) {
+		BPF_CORE_READ_INTO(&e->saddr, s, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, s, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, s, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, s, __sk_common.skc_daddr);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct syscall_exit_ctx *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct syscall_exit_ctx *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
