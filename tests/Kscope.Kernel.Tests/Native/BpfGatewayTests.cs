@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
-using Kscope.Native;
 
 namespace Kscope.Kernel.Tests.Native;
+
+// Inside the namespace so that 'Bpf' binds to Kscope.Native.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
+using Kscope.Native;
 
 public unsafe class BpfGatewayTests
 {

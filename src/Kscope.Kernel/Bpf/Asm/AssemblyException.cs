@@ -1,0 +1,9 @@
+namespace Kscope.Kernel.Bpf;
+
+/// <summary>An instruction list that cannot be linked or encoded (unknown label, jump out of range).</summary>
+public sealed class AssemblyException : Exception
+{
+    public AssemblyException(string message) : base(message)
+    {
+    }
+}
