@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+
+namespace Kscope.Kernel.Bpf;
+
+using Kscope.Native;
+
+/// <summary>
+/// Feature probes: ask the kernel (load a tiny program, create a tiny map), never guess from the
+/// version. Each probe runs once per process and is cached. EINVAL/E2BIG/ENOTSUPP-style answers mean
+/// absent; EPERM means unknown.
+/// </summary>
+public static unsafe class Features
+{
+    private static readonly ConcurrentDictionary<string, FeatureStatus> s_cache = new();
+
+    /// <summary>Can a program of this type be loaded? (Tracing, Ext and LSM need a BTF attach target: see <see cref="TracingPrograms"/>.)</summary>
+    public static FeatureStatus HasProgramType(ProgramType type) =>
+        s_cache.GetOrAdd($"prog:{type}", _ => ProbeProgram(type, ExpectedAttachFor(type), null, out _));
+
+    /// <summary>Can a map of this type be created?</summary>
+    public static FeatureStatus HasMapType(MapType type) => s_cache.GetOrAdd($"map:{type}", _ => ProbeMap(type));
+
+    /// <summary>Can a program of <paramref name="type"/> call <paramref name="helperId"/>? (The bpftool method: read the verifier's answer.)</summary>
+    public static FeatureStatus Helper(ProgramType type, int helperId) =>
+        s_cache.GetOrAdd($"helper:{type}:{helperId}", _ =>
+        {
+            if (HasProgramType(type) != FeatureStatus.Present)
+            {
+                return HasProgramType(type) == FeatureStatus.Absent ? FeatureStatus.Absent : FeatureStatus.Unknown;
+            }
+            var insns = new InstructionList { Asm.Call(helperId), Asm.Mov.Imm(Register.R0, 0), Asm.Exit() };
+            FeatureStatus loaded = ProbeProgram(type, ExpectedAttachFor(type), insns, out string log);
+            if (loaded == FeatureStatus.Present)
+            {
+                return FeatureStatus.Present;
+            }
+            if (log.Contains("invalid func ", StringComparison.Ordinal) || log.Contains("unknown func ", StringComparison.Ordinal) ||
+                log.Contains("cannot use helper", StringComparison.Ordinal) || log.Contains("not supported", StringComparison.Ordinal))
+            {
+                return FeatureStatus.Absent;
+            }
+            // Rejected for its (missing) arguments: the helper exists for this type.
+            return log.Length > 0 ? FeatureStatus.Present : FeatureStatus.Unknown;
+        });
+
+    /// <summary>BPF_LINK_CREATE with BPF_PERF_EVENT (5.15): perf-based attach points get a real bpf_link.</summary>
+    public static bool HasPerfLink() => PerfLink() == FeatureStatus.Present;
+
+    public static FeatureStatus PerfLink() => s_cache.GetOrAdd("link:perf_event", _ =>
+    {
+        try
+        {
+            using Program p = LoadTrivial(ProgramType.Tracepoint, null);
+            var attr = new LinkCreateAttr { ProgFd = (uint)p.Fd.Value, TargetFd = uint.MaxValue, AttachType = (uint)AttachType.PerfEvent };
+            Bpf.Invoke(BpfCommand.LinkCreate, ref attr, out Errno errno);
+            return errno == Errno.EBADF ? FeatureStatus.Present : errno is Errno.EPERM ? FeatureStatus.Unknown : FeatureStatus.Absent;
+        }
+        catch (KernelPermissionException)
+        {
+            return FeatureStatus.Unknown;
+        }
+        catch (KernelException)
+        {
+            return FeatureStatus.Absent;
+        }
+    });
+
+    /// <summary>The kprobe PMU (kprobe/kretprobe attach).</summary>
+    public static FeatureStatus KprobePmu() =>
+        Directory.Exists("/sys/bus/event_source/devices/kprobe") ? FeatureStatus.Present : FeatureStatus.Absent;
+
+    /// <summary>The uprobe PMU (uprobe/uretprobe attach).</summary>
+    public static FeatureStatus UprobePmu() =>
+        Directory.Exists("/sys/bus/event_source/devices/uprobe") ? FeatureStatus.Present : FeatureStatus.Absent;
+
+    /// <summary>Raw tracepoint attach (BPF_RAW_TRACEPOINT_OPEN, 4.17).</summary>
+    public static FeatureStatus RawTracepointLink() => s_cache.GetOrAdd("link:raw_tracepoint", _ =>
+    {
+        try
+        {
+            using Program p = LoadTrivial(ProgramType.RawTracepoint, null);
+            using Link l = Attach.RawTracepoint(p, "sys_enter");
+            return FeatureStatus.Present;
+        }
+        catch (KernelPermissionException)
+        {
+            return FeatureStatus.Unknown;
+        }
+        catch (KernelException)
+        {
+            return FeatureStatus.Absent;
+        }
+    });
+
+    /// <summary>
+    /// fentry/fexit/LSM/tp_btf: load a program against a BTF attach target. <paramref name="attachBtfId"/>
+    /// is the BTF id of a target function (resolved by the caller from vmlinux BTF); 0 means "could not
+    /// resolve" and yields Unknown.
+    /// </summary>
+    public static FeatureStatus TracingPrograms(ProgramType type, AttachType attach, uint attachBtfId) =>
+        s_cache.GetOrAdd($"tracing:{type}:{attach}", _ =>
+        {
+            if (attachBtfId == 0)
+            {
+                return FeatureStatus.Unknown;
+            }
+            var spec = new ProgramSpec
+            {
+                Name = "kscope_probe",
+                Type = type,
+                ExpectedAttachType = attach,
+                AttachBtfId = attachBtfId,
+                Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+            };
+            try
+            {
+                using Program p = Program.Load(spec);
+                if (type == ProgramType.Tracing && attach is AttachType.TraceFentry or AttachType.TraceFexit)
+                {
+                    // Loading can succeed while the trampoline cannot be built: attaching decides.
+                    using Link l = Attach.Tracing(p, attach == AttachType.TraceFentry ? LinkKind.Fentry : LinkKind.Fexit);
+                }
+                return FeatureStatus.Present;
+            }
+            catch (KernelPermissionException)
+            {
+                return FeatureStatus.Unknown;
+            }
+            catch (KernelException)
+            {
+                return FeatureStatus.Absent;
+            }
+        });
+
+    /// <summary>Forgets cached answers (tests).</summary>
+    internal static void Reset() => s_cache.Clear();
+
+    internal static AttachType? ExpectedAttachFor(ProgramType type) => type switch
+    {
+        ProgramType.CgroupSockAddr => AttachType.CgroupInet4Connect,
+        ProgramType.CgroupSockopt => AttachType.CgroupGetsockopt,
+        ProgramType.SkLookup => AttachType.SkLookup,
+        ProgramType.Netfilter => AttachType.Netfilter,
+        _ => null,
+    };
+
+    private static Program LoadTrivial(ProgramType type, AttachType? attach) =>
+        Program.Load(new ProgramSpec
+        {
+            Name = "kscope_probe",
+            Type = type,
+            ExpectedAttachType = attach,
+            Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+        });
+
+    private static FeatureStatus ProbeProgram(ProgramType type, AttachType? attach, InstructionList? insns, out string log)
+    {
+        log = "";
+        if (type is ProgramType.Tracing or ProgramType.Lsm or ProgramType.Ext or ProgramType.StructOps)
+        {
+            return FeatureStatus.Unknown; // need a BTF target; see TracingPrograms
+        }
+        try
+        {
+            using Program p = Program.Load(new ProgramSpec
+            {
+                Name = "kscope_probe",
+                Type = type,
+                ExpectedAttachType = attach,
+                Instructions = insns ?? new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+            });
+            return FeatureStatus.Present;
+        }
+        catch (VerifierException e)
+        {
+            log = e.Log;
+            return FeatureStatus.Absent;
+        }
+        catch (KernelPermissionException)
+        {
+            return FeatureStatus.Unknown;
+        }
+        catch (KernelException e) when (e.Errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+        {
+            return FeatureStatus.Absent;
+        }
+        catch (KernelException)
+        {
+            return FeatureStatus.Unknown;
+        }
+    }
+
+    private static FeatureStatus ProbeMap(MapType type)
+    {
+        uint pageSize = (uint)Environment.SystemPageSize;
+        MapSpec spec = type switch
+        {
+            MapType.RingBuf or MapType.UserRingBuf => new MapSpec { Name = "kscope_probe", Type = type, MaxEntries = pageSize },
+            MapType.Queue or MapType.Stack => new MapSpec { Name = "kscope_probe", Type = type, ValueSize = 4, MaxEntries = 1 },
+            MapType.StackTrace => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 4, ValueSize = 8, MaxEntries = 1 },
+            MapType.LpmTrie => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 8, ValueSize = 4, MaxEntries = 1, Flags = 1 },
+            MapType.CgroupStorage or MapType.PerCpuCgroupStorage => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 12, ValueSize = 4 },
+            MapType.BloomFilter => new MapSpec { Name = "kscope_probe", Type = type, ValueSize = 4, MaxEntries = 1 },
+            MapType.Arena => new MapSpec { Name = "kscope_probe", Type = type, MaxEntries = 1, Flags = 1 << 10 },
+            MapType.ArrayOfMaps or MapType.HashOfMaps => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 1 },
+            _ => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 1 },
+        };
+        if (type is MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage or MapType.StructOps)
+        {
+            return FeatureStatus.Unknown; // these need BTF key/value types to create
+        }
+        Map? inner = null;
+        try
+        {
+            if (type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+            {
+                inner = Map.Create(new MapSpec { Name = "kscope_inner", Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
+            }
+            using Map m = Map.Create(spec, null, inner);
+            return FeatureStatus.Present;
+        }
+        catch (KernelPermissionException)
+        {
+            return FeatureStatus.Unknown;
+        }
+        catch (KernelException e) when (e.Errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+        {
+            return FeatureStatus.Absent;
+        }
+        catch (KernelException)
+        {
+            return FeatureStatus.Unknown;
+        }
+        finally
+        {
+            inner?.Dispose();
+        }
+    }
+}

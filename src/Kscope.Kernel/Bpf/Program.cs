@@ -1,0 +1,252 @@
+using System.Runtime.InteropServices;
+
+namespace Kscope.Kernel.Bpf;
+
+using Kscope.Native;
+
+/// <summary>
+/// A loaded BPF program (its fd closes on Dispose). <see cref="Load"/> runs the verifier: first without a
+/// log (fast path), then, on failure, again with a log buffer that grows on ENOSPC until the whole log
+/// fits, and throws <see cref="VerifierException"/> with its tail and source line.
+/// </summary>
+public sealed unsafe class Program : IDisposable
+{
+    private const uint MinLogSize = 64 * 1024;
+    private const uint MaxLogSize = 64 * 1024 * 1024;
+
+    private Program(SafeFd fd, string name, ProgramType type, ProgramSpec? spec)
+    {
+        Fd = fd;
+        Name = name;
+        Type = type;
+        Spec = spec;
+    }
+
+    public SafeFd Fd { get; }
+
+    public string Name { get; }
+
+    public ProgramType Type { get; }
+
+    public ProgramSpec? Spec { get; }
+
+    /// <summary>The verifier log when loaded with <see cref="ProgramLoadOptions.LogLevel"/> &gt; 0.</summary>
+    public string? VerifierLog { get; private init; }
+
+    /// <summary>
+    /// Loads a linked spec whose map references are already resolved (fds in the LD_IMM64 instructions).
+    /// <paramref name="btf"/> is the object's BTF in the kernel, needed for func and line info.
+    /// </summary>
+    public static Program Load(ProgramSpec spec, ProgramLoadOptions? options = null, SafeFd? btf = null)
+    {
+        options ??= ProgramLoadOptions.Default;
+        Memlock.RaiseOnce();
+        foreach (Instruction i in spec.Instructions)
+        {
+            if (i.IsLoadImm64 && i.Reference is { } r && (byte)i.Src is Pseudo.MapFd or Pseudo.MapValue && (int)i.Constant == 0)
+            {
+                throw new InvalidOperationException($"load program '{spec.Name}': map reference '{r}' was not resolved to an fd");
+            }
+        }
+        byte[] code = spec.Instructions.Encode();
+        byte[] license = Map.Utf8Z(spec.License);
+        bool withBtf = btf is not null && spec.FuncInfo is { Length: > 0 };
+        fixed (byte* insns = code)
+        fixed (byte* lic = license)
+        fixed (byte* funcInfo = spec.FuncInfo)
+        fixed (byte* lineInfo = spec.LineInfo)
+        {
+            var attr = new ProgLoadAttr
+            {
+                ProgType = (uint)spec.Type,
+                InsnCnt = (uint)(code.Length / Instruction.SlotSize),
+                Insns = (ulong)insns,
+                License = (ulong)lic,
+                KernVersion = spec.KernelVersion != 0 ? spec.KernelVersion : KernelVersionCode(),
+                ProgFlags = spec.Flags,
+                ExpectedAttachType = (uint)(spec.ExpectedAttachType ?? 0),
+                AttachBtfId = spec.AttachBtfId,
+            };
+            attr.SetName(spec.Name);
+            if (withBtf)
+            {
+                attr.ProgBtfFd = (uint)btf!.Value;
+                attr.FuncInfoRecSize = 8;
+                attr.FuncInfo = (ulong)funcInfo;
+                attr.FuncInfoCnt = (uint)(spec.FuncInfo!.Length / 8);
+                if (spec.LineInfo is { Length: > 0 })
+                {
+                    attr.LineInfoRecSize = 16;
+                    attr.LineInfo = (ulong)lineInfo;
+                    attr.LineInfoCnt = (uint)(spec.LineInfo.Length / 16);
+                }
+            }
+            if (options.AttachBtfObjFd is { } objFd)
+            {
+                attr.AttachBtfObjFd = (uint)objFd.Value;
+            }
+
+            uint logSize = options.LogLevel > 0 ? Math.Max(options.LogSize, MinLogSize) : 0;
+            while (true)
+            {
+                byte[]? log = logSize > 0 ? new byte[logSize] : null;
+                fixed (byte* logBuf = log)
+                {
+                    attr.LogLevel = logSize > 0 ? Math.Max(options.LogLevel, 1u) : 0;
+                    attr.LogSize = logSize;
+                    attr.LogBuf = (ulong)logBuf;
+                    attr.LogTrueSize = 0;
+                    int fd = Bpf.Invoke(BpfCommand.ProgLoad, ref attr, out Errno errno);
+                    for (int retry = 0; fd < 0 && errno == Errno.EAGAIN && retry < 5; retry++)
+                    {
+                        fd = Bpf.Invoke(BpfCommand.ProgLoad, ref attr, out errno);
+                    }
+                    if (fd >= 0)
+                    {
+                        return new Program(new SafeFd(fd), spec.Name, spec.Type, spec) { VerifierLog = log is null ? null : ObjectText(log) };
+                    }
+                    if (errno is Errno.EPERM && log is null)
+                    {
+                        throw new KernelPermissionException($"load program '{spec.Name}': bpf(BPF_PROG_LOAD)", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
+                    }
+                    if (log is null)
+                    {
+                        // Failed without a log: load again with one to learn why.
+                        logSize = Math.Max(options.LogSize, MinLogSize);
+                        continue;
+                    }
+                    if (errno == Errno.ENOSPC && logSize < MaxLogSize)
+                    {
+                        logSize = attr.LogTrueSize > logSize ? attr.LogTrueSize : logSize * 4;
+                        continue;
+                    }
+                    string text = ObjectText(log);
+                    if (text.Length == 0)
+                    {
+                        throw new KernelException($"load program '{spec.Name}' ({spec.Type})", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
+                    }
+                    throw new VerifierException(spec.Name, errno, text, errno == Errno.ENOSPC);
+                }
+            }
+        }
+    }
+
+    /// <summary>Opens a program pinned on bpffs.</summary>
+    public static Program FromPin(string path) => FromFd(Pinning.Get(path));
+
+    /// <summary>Opens a program by kernel id.</summary>
+    public static Program FromId(uint id)
+    {
+        var attr = new GetIdAttr { StartId = id };
+        return FromFd(Bpf.ProgGetFdById(ref attr));
+    }
+
+    public static Program FromFd(SafeFd fd)
+    {
+        BpfProgInfo info = GetInfo(fd);
+        return new Program(fd, ObjectName.Read(new ReadOnlySpan<byte>(info.Name, 16)), (ProgramType)info.Type, null);
+    }
+
+    /// <summary>Ids of every program loaded in the kernel.</summary>
+    public static IEnumerable<uint> AllIds()
+    {
+        var attr = new GetIdAttr();
+        while (Bpf.ProgGetNextId(ref attr) == Errno.None)
+        {
+            yield return attr.NextId;
+            attr.StartId = attr.NextId;
+        }
+    }
+
+    /// <summary>BPF_OBJ_GET_INFO_BY_FD: id, tag, translated and JIT-ed sizes, run statistics.</summary>
+    public BpfProgInfo Info() => GetInfo(Fd);
+
+    public uint Id => Info().Id;
+
+    /// <summary>The kernel's translated instructions (after its rewrites), decoded.</summary>
+    public InstructionList TranslatedInstructions()
+    {
+        BpfProgInfo info = Info();
+        var bytes = new byte[info.XlatedProgLen];
+        fixed (byte* p = bytes)
+        {
+            BpfProgInfo request = default;
+            request.XlatedProgLen = (uint)bytes.Length;
+            request.XlatedProgInsns = (ulong)p;
+            var attr = new ObjGetInfoByFdAttr { BpfFd = (uint)Fd.Value, InfoLen = (uint)sizeof(BpfProgInfo), Info = (ulong)&request };
+            Bpf.ObjGetInfoByFd(ref attr);
+        }
+        return InstructionList.Decode(bytes);
+    }
+
+    /// <summary>
+    /// BPF_PROG_TEST_RUN: runs the program in the kernel on <paramref name="data"/> (packet programs) or
+    /// <paramref name="context"/> (raw tracepoint, syscall…) <paramref name="repeat"/> times.
+    /// </summary>
+    public TestRunResult TestRun(ReadOnlySpan<byte> data = default, ReadOnlySpan<byte> context = default, uint repeat = 1, int dataOutSize = 0, int contextOutSize = 0)
+    {
+        var dataOut = new byte[dataOutSize > 0 ? dataOutSize : (data.IsEmpty ? 0 : data.Length + 256)];
+        var ctxOut = new byte[contextOutSize];
+        fixed (byte* din = data)
+        fixed (byte* dout = dataOut)
+        fixed (byte* cin = context)
+        fixed (byte* cout = ctxOut)
+        {
+            var attr = new ProgTestRunAttr
+            {
+                ProgFd = (uint)Fd.Value,
+                DataIn = data.IsEmpty ? 0 : (ulong)din,
+                DataSizeIn = (uint)data.Length,
+                DataOut = dataOut.Length == 0 ? 0 : (ulong)dout,
+                DataSizeOut = (uint)dataOut.Length,
+                CtxIn = context.IsEmpty ? 0 : (ulong)cin,
+                CtxSizeIn = (uint)context.Length,
+                CtxOut = ctxOut.Length == 0 ? 0 : (ulong)cout,
+                CtxSizeOut = (uint)ctxOut.Length,
+                Repeat = repeat,
+            };
+            try
+            {
+                Bpf.ProgTestRun(ref attr);
+            }
+            catch (KernelException e)
+            {
+                throw new KernelException($"test run program '{Name}' ({Type})", e.Errno,
+                    e.Errno is Errno.ENOTSUPP or Errno.EOPNOTSUPP or Errno.EINVAL ? "this program type does not support BPF_PROG_TEST_RUN with this input" : e.Hint, e);
+            }
+            return new TestRunResult(attr.Retval, TimeSpan.FromTicks(attr.Duration / 100),
+                dataOut.AsSpan(0, (int)Math.Min(attr.DataSizeOut, (uint)dataOut.Length)).ToArray(),
+                ctxOut.AsSpan(0, (int)Math.Min(attr.CtxSizeOut, (uint)ctxOut.Length)).ToArray());
+        }
+    }
+
+    /// <summary>Pins on bpffs.</summary>
+    public void Pin(string path) => Pinning.Pin(Fd, path, $"pin program '{Name}'");
+
+    public void Dispose() => Fd.Dispose();
+
+    public override string ToString() => $"program '{Name}' ({Type})";
+
+    internal static BpfProgInfo GetInfo(SafeFd fd)
+    {
+        BpfProgInfo info = default;
+        var attr = new ObjGetInfoByFdAttr { BpfFd = (uint)fd.Value, InfoLen = (uint)sizeof(BpfProgInfo), Info = (ulong)&info };
+        Bpf.ObjGetInfoByFd(ref attr);
+        return info;
+    }
+
+    /// <summary>LINUX_VERSION_CODE of the running kernel (a.b.c -> a&lt;&lt;16 | b&lt;&lt;8 | min(c,255)).</summary>
+    public static uint KernelVersionCode()
+    {
+        string release = Posix.Uname().Release;
+        string[] parts = release.Split('.', '-', '+');
+        uint Part(int i) => i < parts.Length && uint.TryParse(parts[i], out uint v) ? v : 0;
+        return (Part(0) << 16) | (Part(1) << 8) | Math.Min(Part(2), 255);
+    }
+
+    private static string ObjectText(byte[] log)
+    {
+        int end = Array.IndexOf(log, (byte)0);
+        return System.Text.Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end).TrimEnd();
+    }
+}
