@@ -24,6 +24,7 @@ public static class Program
     {
         // Keep one line per verb; add new verbs here.
         yield return Commands.VersionCommand.Create(console);
+        yield return Commands.TraceCommand.Create(console);
         yield return Commands.DoctorCommand.Create(console);
         yield return Commands.PprofCommand.Create(console);
     }

@@ -140,7 +140,8 @@ public sealed class CgroupLimits
         return best;
     }
 
-    private static CpuThrottling? ReadThrottling(string dir, int version)
+    /// <summary>cpu.stat throttling counters of a cgroup directory (v1 or v2); null when the file or its counters are missing.</summary>
+    public static CpuThrottling? ReadThrottling(string dir, int version)
     {
         string file = Path.Combine(dir, "cpu.stat");
         string? text = Procfs.TryReadText(file);

@@ -1,0 +1,34 @@
+namespace Kscope.Diagnostics.Trace;
+
+/// <summary>
+/// The seam between the gadgets and the eBPF stack (Kscope.Kernel.Bpf: object loader with CO-RE,
+/// attach by section name, ring buffer reader). An implementation loads a gadget object with the
+/// filter's .rodata values, fills the `pids` map, attaches every program, and exposes the ring buffer
+/// `events` and the object's maps.
+/// </summary>
+public interface IGadgetRuntime
+{
+    IGadgetInstance Start(Gadget gadget, byte[] elfObject, TraceFilter filter, IReadOnlyDictionary<string, object> rodata);
+}
+
+/// <summary>A loaded and attached gadget; Dispose detaches and closes everything.</summary>
+public interface IGadgetInstance : IDisposable
+{
+    /// <summary>Records of ring buffer `events`, as they arrive, until cancelled (empty for gadgets without one).</summary>
+    IAsyncEnumerable<ReadOnlyMemory<byte>> Events(CancellationToken cancellationToken);
+
+    /// <summary>Records the kernel could not deliver (ring buffer full), counted by the reader.</summary>
+    ulong Lost { get; }
+
+    /// <summary>Adds a process to the in-kernel pid set (map `pids`).</summary>
+    void AddPid(int pid);
+
+    /// <summary>Every (key, value) of a hash or array map of the object.</summary>
+    IEnumerable<(byte[] Key, byte[] Value)> MapEntries(string map);
+
+    /// <summary>The instruction pointers of stack <paramref name="id"/> in stack-trace map <paramref name="map"/>; empty when gone.</summary>
+    IReadOnlyList<ulong> Stack(string map, int id);
+}
+
+/// <summary>No eBPF runtime is available in this build (the object loader has not landed).</summary>
+public sealed class GadgetRuntimeUnavailableException(string message) : Exception(message);

@@ -1,0 +1,24 @@
+namespace Kscope.Diagnostics.Trace;
+
+/// <summary>What the user asked for: gadget, targets, how long, how to print.</summary>
+public sealed record TraceOptions(Gadget Gadget, TraceFilter Filter)
+{
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>Print aggregates (and cpu-throttle samples) every interval; null: at the end (cpu-throttle: 1s).</summary>
+    public TimeSpan? Interval { get; init; }
+
+    public bool Json { get; init; }
+
+    /// <summary>Columns to print (default: the gadget's).</summary>
+    public IReadOnlyList<string>? Fields { get; init; }
+
+    /// <summary>Threshold of streamed outliers (syscalls, runqlat) and of offcpu totals printed.</summary>
+    public TimeSpan Slow { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>-- COMMAND ARGS…: started stopped, traced with its children, kscope ends with it.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+}
+
+/// <summary>The end of a trace: what was seen, what was lost, how it ended.</summary>
+public sealed record TraceSummary(string Gadget, ulong Events, ulong Lost, TimeSpan Elapsed, string EndReason, int? CommandExitCode);

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using Kscope.Diagnostics.Trace.Records;
+
+namespace Kscope.Diagnostics.Trace;
+
+/// <summary>
+/// Runs one gadget: starts the command stopped (if any), loads and attaches the gadget with the
+/// filter, lets the command go, streams records and prints aggregates every interval and at the end,
+/// then detaches and summarises. Ends at --for, when the command exits, or on cancellation (Ctrl-C).
+/// </summary>
+public sealed class TraceSession(TraceOptions options, TraceWriter writer)
+{
+    private ulong _events;
+
+    public async Task<TraceSummary> RunAsync(CancellationToken cancellationToken)
+    {
+        using StoppedCommand? command = options.Command.Count > 0 ? StoppedCommand.Start(options.Command) : null;
+        TraceFilter filter = options.Filter;
+        if (command is not null)
+        {
+            filter = filter with { Pids = new HashSet<int>(filter.Pids) { command.Pid }, FollowChildren = true };
+        }
+        var clock = Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Duration is TimeSpan d)
+        {
+            stop.CancelAfter(d);
+        }
+        string reason = "duration";
+        ulong lost = 0;
+        Task commandDone = command is null ? Task.Delay(Timeout.Infinite, stop.Token) : command.WaitForExitAsync(stop.Token);
+        if (options.Gadget.Kind == GadgetKind.Poll)
+        {
+            CpuThrottleSampler sampler = filter.CgroupDirectory is string dir && options.Command.Count == 0
+                ? CpuThrottleSampler.ForDirectory(dir)
+                : filter.Pids.Count > 0 ? CpuThrottleSampler.ForProcess(filter.Pids.Min())
+                : throw new TraceTargetException("trace cpu-throttle: needs a target: --pid, --cgroup, --container or -- COMMAND");
+            command?.Resume();
+            reason = await PollAsync(sampler, commandDone, stop.Token, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            IGadgetRuntime runtime = GadgetRuntime.Require(options.Gadget);
+            var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal);
+            ulong slowNs = (ulong)(options.Slow.TotalMilliseconds * 1_000_000);
+            rodata["slow_ns"] = slowNs;
+            rodata["min_block_ns"] = 1000UL;
+            using IGadgetInstance instance = runtime.Start(options.Gadget, GadgetObjects.Load(options.Gadget.Object!), filter, rodata);
+            foreach (int pid in filter.Pids)
+            {
+                instance.AddPid(pid);
+            }
+            command?.Resume();
+            Task pump = PumpAsync(instance, stop.Token);
+            Task ticks = TickAsync(instance, stop.Token);
+            Task first = await Task.WhenAny(commandDone, pump).ConfigureAwait(false);
+            reason = cancellationToken.IsCancellationRequested ? "interrupted" : first == commandDone && command is not null ? "command exited" : "duration";
+            if (first == commandDone && command is not null)
+            {
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false); // let the last records arrive
+            }
+            await stop.CancelAsync().ConfigureAwait(false);
+            await IgnoreCancel(pump).ConfigureAwait(false);
+            await IgnoreCancel(ticks).ConfigureAwait(false);
+            PrintAggregates(instance, final: true);
+            lost = instance.Lost;
+        }
+        return new TraceSummary(options.Gadget.Name, _events, lost, clock.Elapsed, reason, command is { HasExited: true } ? command.ExitCode : null);
+    }
+
+    private async Task<string> PollAsync(CpuThrottleSampler sampler, Task commandDone, CancellationToken stop, CancellationToken user)
+    {
+        TimeSpan interval = options.Interval ?? TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            Task delay = Task.Delay(interval, stop);
+            Task first = await Task.WhenAny(delay, commandDone).ConfigureAwait(false);
+            _events++;
+            writer.Write(sampler.Sample(Monotonic()));
+            if (first == commandDone && !commandDone.IsCanceled)
+            {
+                return "command exited";
+            }
+            if (delay.IsCanceled)
+            {
+                return user.IsCancellationRequested ? "interrupted" : "duration";
+            }
+        }
+    }
+
+    private async Task PumpAsync(IGadgetInstance instance, CancellationToken stop)
+    {
+        await foreach (ReadOnlyMemory<byte> record in instance.Events(stop).ConfigureAwait(false))
+        {
+            _events++;
+            writer.Write(Decode(options.Gadget.Name, record.Span));
+        }
+    }
+
+    private async Task TickAsync(IGadgetInstance instance, CancellationToken stop)
+    {
+        if (options.Interval is not TimeSpan interval || options.Gadget.Kind != GadgetKind.Aggregate)
+        {
+            return;
+        }
+        while (!stop.IsCancellationRequested)
+        {
+            await Task.Delay(interval, stop).ConfigureAwait(false);
+            PrintAggregates(instance, final: false);
+        }
+    }
+
+    /// <summary>Decodes a ring buffer record of a streaming gadget.</summary>
+    public static ITraceRecord Decode(string gadget, ReadOnlySpan<byte> record) => gadget switch
+    {
+        "exec" => ExecRecord.Parse(record),
+        "open" => OpenRecord.Parse(record),
+        "syscalls" => SlowSyscallRecord.Parse(record),
+        "runqlat" => RunqRecord.Parse(record),
+        "tcp" => TcpRecord.Parse(record),
+        "oom" => OomRecord.Parse(record),
+        "signal" => SignalRecord.Parse(record),
+        _ => throw new ArgumentException($"gadget '{gadget}' streams no records", nameof(gadget)),
+    };
+
+    private void PrintAggregates(IGadgetInstance instance, bool final)
+    {
+        string type = final ? "total" : "interval";
+        switch (options.Gadget.Name)
+        {
+            case "syscalls":
+            {
+                var rows = instance.MapEntries("stats").Select(e => SyscallStats.Parse(BitConverter.ToUInt32(e.Key), e.Value))
+                    .OrderByDescending(s => s.TotalNs).ToList();
+                writer.NewTable();
+                writer.Text($"\n-- syscalls ({type}) --\n");
+                rows.ForEach(r => writer.Write(r, type));
+                var all = new Log2Histogram(new ulong[40]);
+                rows.ForEach(r => all.Add(r.Histogram));
+                writer.Text("\nlatency of all syscalls:\n" + all.Render(Durations.Format));
+                break;
+            }
+            case "runqlat":
+            {
+                var rows = instance.MapEntries("hists").Select(e => RunqHistogram.Parse(BitConverter.ToUInt32(e.Key), e.Value))
+                    .OrderByDescending(h => h.TotalNs).ToList();
+                writer.NewTable();
+                writer.Text($"\n-- run-queue latency ({type}) --\n");
+                foreach (RunqHistogram h in rows)
+                {
+                    writer.Write(h, type);
+                    writer.Text(h.Histogram.Render(Durations.Format));
+                }
+                break;
+            }
+            case "offcpu":
+            {
+                ulong threshold = (ulong)(options.Slow.TotalMilliseconds * 1_000_000);
+                var rows = instance.MapEntries("totals").Select(e => OffCpuEntry.Parse(e.Key, e.Value))
+                    .Where(e => e.TotalNs >= threshold).OrderByDescending(e => e.TotalNs).ToList();
+                writer.NewTable();
+                writer.Text($"\n-- off-CPU time >= {Durations.Format(threshold)} ({type}) --\n");
+                foreach (OffCpuEntry e in rows)
+                {
+                    OffCpuEntry full = e with { KernelStack = Frames(instance, e.KernelStackId, kernel: true), UserStack = Frames(instance, e.UserStackId, kernel: false) };
+                    writer.Write(full, type);
+                    writer.Text(string.Concat(full.KernelStack.Concat(full.UserStack).Select(f => $"    {f}\n")));
+                }
+                break;
+            }
+            case "futex":
+            {
+                var rows = instance.MapEntries("totals").Select(e => FutexEntry.Parse(e.Key, e.Value)).OrderByDescending(e => e.TotalNs).ToList();
+                writer.NewTable();
+                writer.Text($"\n-- contended futex waits ({type}) --\n");
+                foreach (FutexEntry e in rows)
+                {
+                    FutexEntry full = e with { UserStack = Frames(instance, e.UserStackId, kernel: false) };
+                    writer.Write(full, type);
+                    writer.Text(string.Concat(full.UserStack.Select(f => $"    {f}\n")));
+                }
+                break;
+            }
+        }
+    }
+
+    private static IReadOnlyList<string> Frames(IGadgetInstance instance, int id, bool kernel) =>
+        id < 0 ? [] : instance.Stack("stacks", id).Select(ip => kernel ? $"[k] 0x{ip:x}" : $"0x{ip:x}").ToArray();
+
+    private static async Task IgnoreCancel(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static ulong Monotonic() => (ulong)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Kscope.Diagnostics.Trace;
+
+/// <summary>
+/// Writes records as aligned columns (header once, widths per field name) or as JSON lines
+/// (Utf8JsonWriter, no reflection: docs/trace.md has the schema of each gadget).
+/// </summary>
+public sealed class TraceWriter
+{
+    private static readonly Dictionary<string, int> s_widths = new(StringComparer.Ordinal)
+    {
+        ["pid"] = 7, ["tid"] = 7, ["ppid"] = 7, ["ns_pid"] = 7, ["uid"] = 6, ["comm"] = 16, ["result"] = 7, ["fd"] = 5, ["error"] = 8,
+        ["latency_ns"] = 9, ["flags"] = 24, ["syscall"] = 20, ["count"] = 9, ["errors"] = 7, ["avg_ns"] = 9, ["p99_ns"] = 9, ["max_ns"] = 9,
+        ["total_ns"] = 10, ["waits"] = 8, ["max_waiters"] = 11, ["address"] = 18, ["event"] = 10, ["saddr"] = 15, ["daddr"] = 15,
+        ["sport"] = 6, ["dport"] = 6, ["new_state"] = 12, ["signal"] = 9, ["target_tid"] = 10, ["target_comm"] = 16,
+        ["victim_pid"] = 10, ["victim_comm"] = 16, ["anon_rss_kb"] = 11, ["file_rss_kb"] = 11, ["cgroup_id"] = 10, ["waker_comm"] = 16,
+        ["periods"] = 8, ["throttled"] = 9, ["throttled_pct"] = 13, ["throttled_ms"] = 12, ["wait_ns"] = 9, ["cpu"] = 4, ["prev_comm"] = 16,
+    };
+
+    private readonly TextWriter _out;
+    private readonly string _gadget;
+    private readonly IReadOnlyList<string> _columns;
+    private bool _headerDone;
+
+    public TraceWriter(TextWriter output, string gadget, bool json, IReadOnlyList<string> columns)
+    {
+        (_out, _gadget, Json, _columns) = (output, gadget, json, columns);
+    }
+
+    public bool Json { get; }
+
+    /// <summary>Writes one record: a JSON line {"type":…,"gadget":…, fields…} or a row of the chosen columns.</summary>
+    public void Write(ITraceRecord record, string type = "event")
+    {
+        IReadOnlyList<TraceField> fields = record.Fields();
+        if (Json)
+        {
+            _out.WriteLine(JsonLine(type, _gadget, fields));
+            return;
+        }
+        if (!_headerDone)
+        {
+            _out.WriteLine(Row(_columns.Select(c => c.ToUpperInvariant()).ToArray()));
+            _headerDone = true;
+        }
+        _out.WriteLine(Row(_columns.Select(c => Text(fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
+    }
+
+    /// <summary>A free-form block (histograms, summaries) in column mode; nothing in JSON mode.</summary>
+    public void Text(string text)
+    {
+        if (!Json)
+        {
+            _out.Write(text);
+        }
+    }
+
+    /// <summary>Starts a new table (the header is written again before the next row).</summary>
+    public void NewTable() => _headerDone = false;
+
+    private string Row(string[] cells)
+    {
+        var line = new StringBuilder();
+        for (int i = 0; i < cells.Length; i++)
+        {
+            bool last = i == cells.Length - 1;
+            int width = s_widths.GetValueOrDefault(_columns[i], 10);
+            string cell = !last && cells[i].Length > width ? cells[i][..(width - 1)] + "…" : cells[i];
+            line.Append(last ? cell : cell.PadRight(width)).Append(last ? "" : " ");
+        }
+        return line.ToString().TrimEnd();
+    }
+
+    public static string Text(object? value) => value switch
+    {
+        null => "-",
+        string s => s,
+        string[] a => string.Join(' ', a.Select(x => x.Contains(' ', StringComparison.Ordinal) ? $"'{x}'" : x)),
+        ulong[] u => string.Join(',', u),
+        bool b => b ? "yes" : "no",
+        double d => d.ToString("0.0", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>One JSON object on one line.</summary>
+    public static string JsonLine(string type, string gadget, IEnumerable<TraceField> fields)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            json.WriteString("gadget", gadget);
+            foreach (TraceField f in fields)
+            {
+                WriteValue(json, f.Name, f.Value);
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static void WriteValue(Utf8JsonWriter json, string name, object? value)
+    {
+        switch (value)
+        {
+            case null: json.WriteNull(name); break;
+            case string s: json.WriteString(name, s); break;
+            case bool b: json.WriteBoolean(name, b); break;
+            case long l: json.WriteNumber(name, l); break;
+            case int i: json.WriteNumber(name, i); break;
+            case uint u: json.WriteNumber(name, u); break;
+            case ulong ul: json.WriteNumber(name, ul); break;
+            case double d: json.WriteNumber(name, d); break;
+            case string[] a:
+                json.WriteStartArray(name);
+                foreach (string x in a)
+                {
+                    json.WriteStringValue(x);
+                }
+                json.WriteEndArray();
+                break;
+            case ulong[] ua:
+                json.WriteStartArray(name);
+                foreach (ulong x in ua)
+                {
+                    json.WriteNumberValue(x);
+                }
+                json.WriteEndArray();
+                break;
+            default: json.WriteString(name, value.ToString()); break;
+        }
+    }
+}
