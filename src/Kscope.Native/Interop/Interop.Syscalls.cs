@@ -25,6 +25,7 @@ public static class SyscallNumbers
     public static nint Gettid => s_arm64 ? 178 : 186;
     public static nint MemfdCreate => s_arm64 ? 279 : 319;
     public static nint PidfdSendSignal => 424;
+    public static nint Tgkill => s_arm64 ? 131 : 234;
 }
 
 /// <summary>Raw syscall gateway: returns the kernel's result or -1 with errno set (read it on the next line).</summary>
