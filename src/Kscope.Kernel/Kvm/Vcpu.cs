@@ -1,0 +1,230 @@
+using System.Runtime.InteropServices;
+using Kscope.Native;
+using Kscope.Native.Kvm;
+
+namespace Kscope.Kernel.Kvm;
+
+/// <summary>
+/// A vCPU fd and its kvm_run mapping. <see cref="Run"/> enters the guest once and decodes the exit;
+/// <see cref="Kick"/> (from any thread) makes a running or about-to-run <see cref="Run"/> return
+/// <see cref="VcpuExit.Interrupted"/> promptly: it sets kvm_run.immediate_exit, then sends
+/// <see cref="KickSignal"/> to the thread inside KVM_RUN so the ioctl returns EINTR.
+/// </summary>
+public sealed unsafe class Vcpu : IDisposable
+{
+    private readonly MemoryMapping _runMapping;
+    private int _runningThreadId;
+
+    private Vcpu(VirtualMachine vm, int id, SafeFd fd, MemoryMapping runMapping)
+    {
+        Vm = vm;
+        Id = id;
+        Fd = fd;
+        _runMapping = runMapping;
+    }
+
+    public VirtualMachine Vm { get; }
+
+    public int Id { get; }
+
+    public SafeFd Fd { get; }
+
+    /// <summary>KVM_RUN calls that returned EAGAIN and were retried.</summary>
+    public long EagainRetries { get; private set; }
+
+    /// <summary>The shared kvm_run page (valid until disposal).</summary>
+    public ref KvmRun RunState => ref *RunPointer;
+
+    private KvmRun* RunPointer => (KvmRun*)_runMapping.Pointer;
+
+    internal static Vcpu Create(VirtualMachine vm, int id)
+    {
+        KickSignal.EnsureInstalled();
+        SafeFd fd = KvmApi.CreateVcpu(vm.Fd, id);
+        try
+        {
+            int size = vm.Kvm.VcpuMmapSize;
+            if (size < sizeof(KvmRun))
+            {
+                throw new KernelException($"KVM_GET_VCPU_MMAP_SIZE is {size}, smaller than struct kvm_run ({sizeof(KvmRun)})", Errno.EINVAL);
+            }
+            MemoryMapping run = MemoryMapping.Map(fd, (nuint)size, MemoryMapping.ProtRead | MemoryMapping.ProtWrite, MemoryMapping.MapShared, 0, $"mmap vcpu {id} kvm_run");
+            return new Vcpu(vm, id, fd, run);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// KVM_RUN once: returns the decoded exit. EAGAIN is retried; EINTR (signal or immediate_exit) clears
+    /// immediate_exit and returns an exit with <see cref="VcpuExit.Interrupted"/> set; other errors throw.
+    /// </summary>
+    public VcpuExit Run()
+    {
+        Interlocked.Exchange(ref _runningThreadId, CurrentThreadId);
+        try
+        {
+            while (true)
+            {
+                Errno errno = KvmApi.Run(Fd);
+                if (errno == 0)
+                {
+                    return Decode();
+                }
+                if (errno == Errno.EINTR)
+                {
+                    RunState.ImmediateExit = 0;
+                    return new VcpuExit { Reason = KvmExitReason.Intr, Interrupted = true };
+                }
+                if (errno != Errno.EAGAIN)
+                {
+                    throw KernelException.FromErrno($"ioctl KVM_RUN (vcpu {Id})", errno);
+                }
+                EagainRetries++;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _runningThreadId, 0);
+        }
+    }
+
+    /// <summary>
+    /// From any thread: make the current or next <see cref="Run"/> return Interrupted. Safe to call when the
+    /// vCPU is not running (the next KVM_RUN returns EINTR at once).
+    /// </summary>
+    public void Kick()
+    {
+        Volatile.Write(ref RunState.ImmediateExit, 1);
+        Interlocked.MemoryBarrier();
+        SignalRunningThread();
+    }
+
+    /// <summary>Sends only the signal (no immediate_exit): interrupts a KVM_RUN in progress. False when none was.</summary>
+    public bool SignalRunningThread()
+    {
+        int tid = Volatile.Read(ref _runningThreadId);
+        return tid != 0 && KickSignal.Send(tid);
+    }
+
+    /// <summary>IO exit data: size * count bytes inside the vCPU mapping at io.data_offset (write it for IN).</summary>
+    public Span<byte> IoData
+    {
+        get
+        {
+            ref KvmRun run = ref RunState;
+            ulong length = (ulong)run.IoSize * run.IoCount;
+            if (run.IoDataOffset > (ulong)_runMapping.Length || length > (ulong)_runMapping.Length - run.IoDataOffset)
+            {
+                throw new KernelException($"kvm_run io.data_offset 0x{run.IoDataOffset:x}+{length} is outside the vCPU mapping", Errno.EINVAL);
+            }
+            return new Span<byte>(_runMapping.Pointer + run.IoDataOffset, (int)length);
+        }
+    }
+
+    /// <summary>MMIO exit data (mmio.data, len bytes, at most 8): the written value, or where to put the value read.</summary>
+    public Span<byte> MmioData
+    {
+        get
+        {
+            KvmRun* run = RunPointer;
+            return new Span<byte>(run->MmioData, (int)Math.Min(run->MmioLen, 8u));
+        }
+    }
+
+    public KvmRegs GetRegisters() => KvmApi.GetRegs(Fd);
+
+    public void SetRegisters(in KvmRegs regs) => KvmApi.SetRegs(Fd, regs);
+
+    public KvmSregs GetSpecialRegisters() => KvmApi.GetSregs(Fd);
+
+    public void SetSpecialRegisters(in KvmSregs sregs) => KvmApi.SetSregs(Fd, sregs);
+
+    public KvmFpu GetFpu() => KvmApi.GetFpu(Fd);
+
+    public void SetFpu(in KvmFpu fpu) => KvmApi.SetFpu(Fd, fpu);
+
+    /// <summary>KVM_SET_CPUID2 with these leaves (typically <see cref="KvmSystem.GetSupportedCpuid"/>).</summary>
+    public void SetCpuid(ReadOnlySpan<KvmCpuidEntry2> entries)
+    {
+        int bytes = sizeof(KvmCpuid2) + entries.Length * sizeof(KvmCpuidEntry2);
+        byte* buffer = (byte*)NativeMemory.AllocZeroed((nuint)bytes);
+        try
+        {
+            ((KvmCpuid2*)buffer)->Nent = (uint)entries.Length;
+            entries.CopyTo(new Span<KvmCpuidEntry2>(buffer + sizeof(KvmCpuid2), entries.Length));
+            KvmApi.SetCpuid2(Fd, (KvmCpuid2*)buffer);
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
+
+    /// <summary>KVM_GET_MSRS for one MSR.</summary>
+    public ulong GetMsr(uint index)
+    {
+        MsrBuffer buffer = default;
+        buffer.Header.Nmsrs = 1;
+        buffer.Entry.Index = index;
+        if (KvmApi.GetMsrs(Fd, &buffer.Header) != 1)
+        {
+            throw new KernelException($"ioctl KVM_GET_MSRS(0x{index:x}): MSR not readable", Errno.EINVAL);
+        }
+        return buffer.Entry.Data;
+    }
+
+    /// <summary>KVM_SET_MSRS for one MSR.</summary>
+    public void SetMsr(uint index, ulong value)
+    {
+        MsrBuffer buffer = default;
+        buffer.Header.Nmsrs = 1;
+        buffer.Entry.Index = index;
+        buffer.Entry.Data = value;
+        if (KvmApi.SetMsrs(Fd, &buffer.Header) != 1)
+        {
+            throw new KernelException($"ioctl KVM_SET_MSRS(0x{index:x}): MSR not writable", Errno.EINVAL);
+        }
+    }
+
+    public void Dispose()
+    {
+        _runMapping.Dispose();
+        Fd.Dispose();
+    }
+
+    [ThreadStatic]
+    private static int t_threadId;
+
+    private static int CurrentThreadId => t_threadId != 0 ? t_threadId : (t_threadId = Syscall.GetTid());
+
+    private VcpuExit Decode()
+    {
+        KvmRun* p = RunPointer;
+        ref KvmRun run = ref *p;
+        var reason = (KvmExitReason)run.ExitReason;
+        return reason switch
+        {
+            KvmExitReason.Io => new VcpuExit { Reason = reason, IoOut = run.IoDirection == 1, IoPort = run.IoPort, IoSize = run.IoSize, IoCount = run.IoCount },
+            KvmExitReason.Mmio => new VcpuExit { Reason = reason, MmioAddress = run.MmioPhysAddr, MmioLength = run.MmioLen, MmioWrite = run.MmioIsWrite != 0 },
+            KvmExitReason.FailEntry => new VcpuExit { Reason = reason, HardwareReason = run.FailEntryHardwareEntryFailureReason },
+            KvmExitReason.Unknown => new VcpuExit { Reason = reason, HardwareReason = run.HwHardwareExitReason },
+            KvmExitReason.InternalError => new VcpuExit { Reason = reason, Suberror = run.InternalSuberror, Data = Words(p->InternalData, run.InternalNdata) },
+            KvmExitReason.SystemEvent => new VcpuExit { Reason = reason, SystemEventType = run.SystemEventType, Data = Words(p->SystemEventData, run.SystemEventNdata) },
+            _ => new VcpuExit { Reason = reason },
+        };
+
+        static ulong[] Words(ulong* data, uint count) => new ReadOnlySpan<ulong>(data, (int)Math.Min(count, 16u)).ToArray();
+    }
+
+    // struct kvm_msrs with one struct kvm_msr_entry after it.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MsrBuffer
+    {
+        public KvmMsrs Header;
+        public KvmMsrEntry Entry;
+    }
+}
