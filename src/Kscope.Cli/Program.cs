@@ -27,5 +27,7 @@ public static class Program
         yield return Commands.TraceCommand.Create(console);
         yield return Commands.DoctorCommand.Create(console);
         yield return Commands.PprofCommand.Create(console);
+        yield return Commands.SymbolizeCommand.Create(console);
+        yield return Commands.BuildInfoCommand.Create(console);
     }
 }

@@ -29,6 +29,16 @@ internal static class GoProgram
     private static (string, string) Build()
     {
         Directory.CreateDirectory(Dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(Dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         string normal = Path.Combine(Dir, "prog");
         string stripped = Path.Combine(Dir, "prog-stripped");
         Go("build", "-o", normal, Source);
