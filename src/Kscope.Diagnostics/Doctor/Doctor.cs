@@ -44,9 +44,12 @@ public static class Doctor
         return new CheckResult(check.Id, check.Section, check.Title, outcome.Status, outcome.Value, outcome.Evidence, outcome.Fix);
     }
 
-    /// <summary>The worst status of a report (an empty report is ok).</summary>
-    public static CheckStatus Worst(IEnumerable<CheckResult> results) =>
-        results.Select(r => r.Status).DefaultIfEmpty(CheckStatus.Ok).Max();
+    /// <summary>The report's overall status: the worst check; skips count as ok (an empty report is ok). Decides the exit code.</summary>
+    public static CheckStatus Worst(IEnumerable<CheckResult> results)
+    {
+        CheckStatus worst = results.Select(r => r.Status).DefaultIfEmpty(CheckStatus.Ok).Max();
+        return worst == CheckStatus.Skip ? CheckStatus.Ok : worst;
+    }
 
     private static string Flatten(Exception e) => e is AggregateException { InnerException: Exception inner } ? Flatten(inner) : e.Message;
 }

@@ -10,7 +10,7 @@ namespace Kscope.Diagnostics.Doctor;
 /// </summary>
 public static class GoBinaryVersion
 {
-    private static readonly byte[] s_magic = "\xff Go buildinf:"u8.ToArray();
+    private static readonly byte[] s_magic = [0xff, .. " Go buildinf:"u8];
     private const int ChunkSize = 1 << 20;
     private const long MaxScan = 512L << 20;
 

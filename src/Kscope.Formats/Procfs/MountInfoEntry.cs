@@ -28,7 +28,7 @@ public sealed record MountInfoEntry(
         foreach (var (line, content) in TextParsing.Lines(text))
         {
             string[] f = content.Split(' ');
-            int dash = Array.IndexOf(f, "-", 6);
+            int dash = f.Length > 6 ? Array.IndexOf(f, "-", 6) : -1;
             if (f.Length < 10 || dash < 6 || f.Length < dash + 4)
             {
                 throw new MalformedDataException(Format, source, line, $"expected 'id parent major:minor root mountpoint options [optional…] - type source superoptions', got '{TextParsing.Clip(content)}'");

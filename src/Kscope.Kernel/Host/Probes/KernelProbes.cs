@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Runtime.InteropServices;
 using Kscope.Native;
 
 namespace Kscope.Kernel.Host.Probes;
@@ -23,20 +22,23 @@ public static class KernelProbes
     public const string Seccomp = "seccomp";
     public const string Landlock = "landlock";
 
-    private static readonly FrozenDictionary<string, Lazy<ProbeResult>> s_probes = new Dictionary<string, Lazy<ProbeResult>>
+    private static readonly FrozenDictionary<string, Func<ProbeResult>> s_probes = new Dictionary<string, Func<ProbeResult>>
     {
-        [Bpf] = new(ProbeBpf),
-        [PerfEventOpen] = new(ProbePerfEventOpen),
-        [IoUringSetup] = new(ProbeIoUring),
-        [EpollPwait2] = new(ProbeEpollPwait2),
-        [Membarrier] = new(ProbeMembarrier),
-        [PidfdOpen] = new(ProbePidfdOpen),
-        [Clone3] = new(ProbeClone3),
-        [GetRandom] = new(ProbeGetRandom),
-        [Statx] = new(ProbeStatx),
-        [Seccomp] = new(ProbeSeccomp),
-        [Landlock] = new(ProbeLandlock),
+        [Bpf] = ProbeBpf,
+        [PerfEventOpen] = ProbePerfEventOpen,
+        [IoUringSetup] = ProbeIoUring,
+        [EpollPwait2] = ProbeEpollPwait2,
+        [Membarrier] = ProbeMembarrier,
+        [PidfdOpen] = ProbePidfdOpen,
+        [Clone3] = ProbeClone3,
+        [GetRandom] = ProbeGetRandom,
+        [Statx] = ProbeStatx,
+        [Seccomp] = ProbeSeccomp,
+        [Landlock] = ProbeLandlock,
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, Lazy<ProbeResult>> s_cache =
+        s_probes.ToFrozenDictionary(p => p.Key, p => new Lazy<ProbeResult>(p.Value), StringComparer.Ordinal);
 
     /// <summary>Feature names in the order doctor shows them.</summary>
     public static IReadOnlyList<string> Names { get; } =
@@ -44,7 +46,11 @@ public static class KernelProbes
 
     /// <summary>The cached result of one probe (runs it the first time).</summary>
     public static ProbeResult Probe(string feature) =>
-        s_probes.TryGetValue(feature, out Lazy<ProbeResult>? lazy) ? lazy.Value : throw new ArgumentException($"unknown probe '{feature}'", nameof(feature));
+        s_cache.TryGetValue(feature, out Lazy<ProbeResult>? lazy) ? lazy.Value : throw new ArgumentException($"unknown probe '{feature}'", nameof(feature));
+
+    /// <summary>Runs a probe again, bypassing the cache (leak tests).</summary>
+    internal static ProbeResult ProbeUncached(string feature) =>
+        s_probes.TryGetValue(feature, out Func<ProbeResult>? probe) ? probe() : throw new ArgumentException($"unknown probe '{feature}'", nameof(feature));
 
     private static unsafe ProbeResult ProbeBpf()
     {

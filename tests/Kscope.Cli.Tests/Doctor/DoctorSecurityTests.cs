@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Kscope.Diagnostics.Doctor;
+
+namespace Kscope.Cli.Tests.Doctor;
+
+public class DoctorSecurityTests
+{
+    [Fact]
+    public void AslrMeasured_ReportsRandomBitsWhenSysctlSaysSo()
+    {
+        var (_, console) = DoctorCommandTests.Run("--json", "--check", "security.aslr");
+        using JsonDocument report = JsonDocument.Parse(console.OutText);
+        var checks = report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("id").GetString()!);
+        string sysctl = File.ReadAllText("/proc/sys/kernel/randomize_va_space").Trim();
+        string measured = checks["security.aslr.measured"].GetProperty("status").GetString()!;
+        Assert.Equal(sysctl == "0" ? "fail" : "ok", measured == "warn" ? "ok" : measured);
+    }
+
+    [Fact]
+    public void AslrMeasurement_MmapBitsAtLeastHalfOfMmapRndBits()
+    {
+        AslrMeasurement.Result r = AslrMeasurement.Measure(10, File.Exists("/bin/cat") ? "/bin/cat" : "/usr/bin/cat");
+        long rndBits = long.Parse(File.ReadAllText("/proc/sys/vm/mmap_rnd_bits").Trim());
+        if (File.ReadAllText("/proc/sys/kernel/randomize_va_space").Trim() == "0")
+        {
+            Assert.Equal(0, r.BitsSeen["mmap"]);
+            return;
+        }
+        // 10 samples see each random bit change with probability 1 - 2^-9; all mmap_rnd_bits are page-number bits.
+        Assert.InRange(r.BitsSeen["mmap"]!.Value, (int)rndBits - 3, (int)rndBits + 1);
+        Assert.True(r.BitsSeen["stack"] > 0);
+    }
+
+    [Fact]
+    public void CpuFlags_MatchCpuinfo()
+    {
+        var (_, console) = DoctorCommandTests.Run("--json", "--check", "security.cpu");
+        using JsonDocument report = JsonDocument.Parse(console.OutText);
+        string flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "";
+        foreach (JsonElement c in report.RootElement.GetProperty("checks").EnumerateArray())
+        {
+            string flag = c.GetProperty("id").GetString()!["security.cpu.".Length..];
+            bool present = flags.Split(' ', '\t').Contains(flag);
+            Assert.Equal(present ? "on" : "off", c.GetProperty("value").GetString());
+        }
+    }
+
+    [Fact]
+    public void GoBinaryVersion_MatchesGoVersionTool()
+    {
+        string go = Requires.Tool("go", "golang-go");
+        string real = new FileInfo(go).ResolveLinkTarget(true)?.FullName ?? go;
+        string expected = Tools.Check(go, "version", real).Trim().Split(' ').Last();
+        Assert.Equal(expected, GoBinaryVersion.Read(real));
+        Assert.Null(GoBinaryVersion.Read("/bin/sh"));
+    }
+}
