@@ -40,5 +40,17 @@ public sealed record ProgramSpec
     /// <summary>BTF id of the attach target (fentry/fexit/lsm/tp_btf), resolved at load time.</summary>
     public uint AttachBtfId { get; init; }
 
+    /// <summary>Function boundaries for the kernel (from .BTF.ext), indexes into <see cref="Instructions"/>.</summary>
+    public IReadOnlyList<FuncInfoRecord>? FuncInfos { get; init; }
+
+    /// <summary>Source lines (from .BTF.ext), indexes into <see cref="Instructions"/>.</summary>
+    public IReadOnlyList<LineInfoRecord>? LineInfos { get; init; }
+
+    /// <summary>CO-RE relocations still to apply (at load time, against the running kernel's BTF).</summary>
+    public IReadOnlyList<CoreRelocation>? CoreRelocations { get; init; }
+
+    /// <summary>The section's link kind (tracepoint, uprobe…) used by auto-attach.</summary>
+    public LinkKind? LinkKind { get; init; }
+
     public ProgramSpec Copy() => this with { Instructions = new InstructionList(Instructions) };
 }

@@ -1,0 +1,276 @@
+using Kscope.Kernel.Btf;
+using BtfTypes = Kscope.Formats.Btf.Btf;
+
+namespace Kscope.Kernel.Bpf;
+
+using Kscope.Native;
+
+/// <summary>
+/// A loaded collection: the kernel objects made from a <see cref="CollectionSpec"/>. Loading creates the
+/// maps (writing global data, freezing .rodata, pinning by name), loads the object's BTF, applies CO-RE
+/// against the running kernel's BTF, resolves map references, and loads every program. Dispose
+/// releases everything (programs, maps, links made by <see cref="AttachAll"/>).
+/// </summary>
+public sealed unsafe class Collection : IDisposable
+{
+    private readonly List<Link> _links = new();
+
+    private Collection(CollectionSpec spec)
+    {
+        Spec = spec;
+    }
+
+    public CollectionSpec Spec { get; }
+
+    public Dictionary<string, Map> Maps { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, Program> Programs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The object's BTF loaded into the kernel (func/line info, map key/value types), when it could be.</summary>
+    public SafeFd? Btf { get; private set; }
+
+    /// <summary>Why the object's BTF was not loaded, if it was not (programs then load without line info).</summary>
+    public string? BtfError { get; private set; }
+
+    public IReadOnlyList<Link> Links => _links;
+
+    /// <summary>Loads <paramref name="spec"/>; only the programs in <paramref name="programs"/> when given.</summary>
+    public static Collection Load(CollectionSpec spec, CollectionOptions? options = null)
+    {
+        options ??= new CollectionOptions();
+        var c = new Collection(spec);
+        try
+        {
+            c.LoadBtf();
+            foreach (MapSpec m in spec.Maps.Values)
+            {
+                c.Maps[m.Name] = c.CreateMap(m, options);
+            }
+            BtfTypes? target = null;
+            foreach (ProgramSpec p in spec.Programs.Values)
+            {
+                if (options.Programs is { } only && !only.Contains(p.Name))
+                {
+                    continue;
+                }
+                ProgramSpec ready = c.Prepare(p, ref target, out List<(int Instruction, string Message)> coreFailures);
+                try
+                {
+                    c.Programs[p.Name] = Program.Load(ready, options.ProgramOptions, c.Btf);
+                }
+                catch (VerifierException e) when (coreFailures.Count > 0)
+                {
+                    throw new CoreRelocationException($"load program '{p.Name}': {string.Join("; ", coreFailures.Select(f => f.Message))} (instruction {coreFailures[0].Instruction}; the verifier then rejected the poisoned instruction)", e);
+                }
+                if (options.PinDirectory is { } dir)
+                {
+                    c.Programs[p.Name].Pin(Path.Combine(dir, p.Name));
+                }
+            }
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Attaches every program by its section name (tracepoint/…, raw_tracepoint/…, uprobe/…, kprobe/…, fentry/…).</summary>
+    public IReadOnlyList<Link> AttachAll(Func<ProgramSpec, bool>? filter = null)
+    {
+        foreach ((string name, Program program) in Programs)
+        {
+            ProgramSpec spec = Spec.Programs[name];
+            if (filter is not null && !filter(spec))
+            {
+                continue;
+            }
+            _links.Add(AttachBySection(program, spec));
+        }
+        return _links;
+    }
+
+    /// <summary>Attaches one program the way its section name says.</summary>
+    public static Link AttachBySection(Program program, ProgramSpec spec)
+    {
+        string target = spec.AttachTo ?? throw new InvalidOperationException($"program '{spec.Name}' (section '{spec.SectionName}') names no attach point");
+        switch (spec.LinkKind)
+        {
+            case LinkKind.Tracepoint:
+            {
+                int slash = target.IndexOf('/');
+                if (slash < 0)
+                {
+                    throw new FormatException($"section '{spec.SectionName}': want tracepoint/<category>/<name>");
+                }
+                return Attach.Tracepoint(program, target[..slash], target[(slash + 1)..]);
+            }
+            case LinkKind.RawTracepoint:
+                return Attach.RawTracepoint(program, target);
+            case LinkKind.Kprobe:
+            case LinkKind.Kretprobe:
+            {
+                int plus = target.IndexOf('+');
+                ulong offset = plus > 0 ? Convert.ToUInt64(target[(plus + 1)..], target[(plus + 1)..].StartsWith("0x", StringComparison.Ordinal) ? 16 : 10) : 0;
+                return Attach.Kprobe(program, plus > 0 ? target[..plus] : target, offset, spec.LinkKind == LinkKind.Kretprobe);
+            }
+            case LinkKind.Uprobe:
+            case LinkKind.Uretprobe:
+            {
+                int colon = target.LastIndexOf(':');
+                if (colon < 0)
+                {
+                    throw new FormatException($"section '{spec.SectionName}': want uprobe/<binary>:<symbol>");
+                }
+                string binary = target[..colon];
+                string symbol = target[(colon + 1)..];
+                int plus = symbol.IndexOf('+');
+                ulong offset = plus > 0 ? Convert.ToUInt64(symbol[(plus + 1)..], symbol[(plus + 1)..].StartsWith("0x", StringComparison.Ordinal) ? 16 : 10) : 0;
+                return Attach.Uprobe(program, binary, plus > 0 ? symbol[..plus] : symbol, offset, spec.LinkKind == LinkKind.Uretprobe);
+            }
+            case LinkKind.Fentry:
+            case LinkKind.Fexit:
+            case LinkKind.Lsm:
+            case LinkKind.TracepointBtf:
+                return Attach.Tracing(program, spec.LinkKind.Value);
+            default:
+                throw new NotSupportedException($"program '{spec.Name}': no automatic attach for section '{spec.SectionName}'");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Link l in _links)
+        {
+            l.Dispose();
+        }
+        _links.Clear();
+        foreach (Program p in Programs.Values)
+        {
+            p.Dispose();
+        }
+        foreach (Map m in Maps.Values)
+        {
+            m.Dispose();
+        }
+        Btf?.Dispose();
+    }
+
+    private void LoadBtf()
+    {
+        if (Spec.KernelBtf is not { } raw)
+        {
+            return;
+        }
+        var log = new byte[64 * 1024];
+        fixed (byte* p = raw)
+        fixed (byte* l = log)
+        {
+            var attr = new BtfLoadAttr { Btf = (ulong)p, BtfSize = (uint)raw.Length, BtfLogBuf = (ulong)l, BtfLogSize = (uint)log.Length, BtfLogLevel = 1 };
+            try
+            {
+                Btf = Bpf.BtfLoad(ref attr);
+            }
+            catch (KernelException e)
+            {
+                int end = Array.IndexOf(log, (byte)0);
+                string text = System.Text.Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end).Trim();
+                BtfError = $"{e.Message}{(text.Length > 0 ? ": " + text.Split('\n').Last() : "")}";
+            }
+        }
+    }
+
+    private Map CreateMap(MapSpec spec, CollectionOptions options)
+    {
+        if (spec.PinByName && options.PinDirectory is { } dir && File.Exists(Path.Combine(dir, spec.Name)))
+        {
+            return Map.FromPin(Path.Combine(dir, spec.Name));
+        }
+        MapSpec effective = spec;
+        if (spec.Type == MapType.PerfEventArray && spec.MaxEntries == 0)
+        {
+            effective = spec with { MaxEntries = (uint)PossibleCpus.Count, KeySize = 4, ValueSize = 4 };
+        }
+        if (spec.Type is MapType.PerfEventArray)
+        {
+            effective = effective with { BtfKeyTypeId = 0, BtfValueTypeId = 0 };
+        }
+        Map? inner = null;
+        try
+        {
+            if (spec.InnerMap is { } innerSpec)
+            {
+                inner = Map.Create(innerSpec);
+            }
+            Map map = Map.Create(effective, spec.Section is ".maps" ? Btf : null, inner);
+            if (spec.PinByName && options.PinDirectory is { } pinDir)
+            {
+                map.Pin(Path.Combine(pinDir, spec.Name));
+            }
+            return map;
+        }
+        finally
+        {
+            inner?.Dispose();
+        }
+    }
+
+    private ProgramSpec Prepare(ProgramSpec spec, ref BtfTypes? target, out List<(int Instruction, string Message)> coreFailures)
+    {
+        var insns = new InstructionList(spec.Instructions);
+        coreFailures = new List<(int, string)>();
+        if (spec.CoreRelocations is { Count: > 0 } relos && Spec.Btf is { } local)
+        {
+            target ??= VmlinuxBtf.Get();
+            var relocator = new CoreRelocator(local, target);
+            relocator.Apply(insns, relos);
+            coreFailures = relocator.Failures;
+        }
+        for (int i = 0; i < insns.Count; i++)
+        {
+            Instruction ins = insns[i];
+            if (ins.IsLoadImm64 && ins.Reference is { } name && (byte)ins.Src is Pseudo.MapFd or Pseudo.MapValue)
+            {
+                if (!Maps.TryGetValue(name, out Map? map))
+                {
+                    throw new InvalidOperationException($"program '{spec.Name}' refers to map '{name}', which the object does not define");
+                }
+                long high = (byte)ins.Src == Pseudo.MapValue ? ins.Constant & unchecked((long)0xffffffff00000000) : 0;
+                insns[i] = ins with { Constant = high | (uint)map.Fd.Value };
+            }
+        }
+        byte[]? funcInfo = null, lineInfo = null;
+        if (Btf is not null && spec.FuncInfos is { Count: > 0 } fis)
+        {
+            int[] slots = insns.SlotOffsets();
+            funcInfo = new byte[fis.Count * 8];
+            for (int i = 0; i < fis.Count; i++)
+            {
+                BitConverter.TryWriteBytes(funcInfo.AsSpan(i * 8), (uint)slots[fis[i].InstructionIndex]);
+                BitConverter.TryWriteBytes(funcInfo.AsSpan(i * 8 + 4), (uint)fis[i].TypeId);
+            }
+            if (spec.LineInfos is { Count: > 0 } lis)
+            {
+                lineInfo = new byte[lis.Count * 16];
+                for (int i = 0; i < lis.Count; i++)
+                {
+                    Span<byte> r = lineInfo.AsSpan(i * 16);
+                    BitConverter.TryWriteBytes(r, (uint)slots[lis[i].InstructionIndex]);
+                    BitConverter.TryWriteBytes(r[4..], lis[i].FileNameOffset);
+                    BitConverter.TryWriteBytes(r[8..], lis[i].LineOffset);
+                    BitConverter.TryWriteBytes(r[12..], (lis[i].LineNumber << 10) | (lis[i].Column & 0x3ff));
+                }
+            }
+        }
+        uint attachBtfId = spec.AttachBtfId;
+        if (attachBtfId == 0 && spec.Type is ProgramType.Tracing or ProgramType.Lsm && spec.AttachTo is { } fn)
+        {
+            target ??= VmlinuxBtf.Get();
+            string name = spec.Type == ProgramType.Lsm ? "bpf_lsm_" + fn : spec.ExpectedAttachType == AttachType.TraceRawTp ? "btf_trace_" + fn : fn;
+            var kind = spec.ExpectedAttachType == AttachType.TraceRawTp ? Formats.Btf.BtfKind.Typedef : Formats.Btf.BtfKind.Func;
+            attachBtfId = (uint)(target.FindType(name, kind)?.Id ?? throw new KernelException($"load program '{spec.Name}'", Errno.ENOENT, $"the kernel's BTF has no function '{name}' to attach to"));
+        }
+        return spec with { Instructions = insns, FuncInfo = funcInfo, LineInfo = lineInfo, AttachBtfId = attachBtfId };
+    }
+}

@@ -1,0 +1,474 @@
+using System.Buffers.Binary;
+using Kscope.Formats;
+using Kscope.Formats.Btf;
+using Kscope.Formats.Elf;
+using BtfTypes = Kscope.Formats.Btf.Btf;
+
+namespace Kscope.Kernel.Bpf;
+
+using Kscope.Native;
+
+/// <summary>ELF eBPF object -> <see cref="CollectionSpec"/>: sections, symbols, relocations, BTF and BTF.ext.</summary>
+internal static class ObjectReader
+{
+    private const uint R_BPF_64_64 = 1;
+    private const uint R_BPF_64_32 = 10;
+    private const uint BpfFRdonlyProg = 1 << 7;
+
+    private sealed class Function
+    {
+        public required string Name;
+        public required ElfSection Section;
+        public required int Start;     // instruction (slot) index in the section
+        public required List<Instruction> Body;
+        public required List<int> Slots; // section slot index of each body instruction
+    }
+
+    public static CollectionSpec Read(byte[] bytes, string objectName)
+    {
+        ElfFile elf;
+        try
+        {
+            elf = ElfFile.Parse(bytes);
+        }
+        catch (MalformedDataException)
+        {
+            throw;
+        }
+        if (elf.Machine != ElfMachine.Bpf)
+        {
+            throw new MalformedDataException("bpf object", 18, $"ELF machine {elf.Machine} is not BPF (247)");
+        }
+        string license = elf.GetSection("license") is { } lic ? ObjectName.Read(lic.Data.Span) : "";
+        uint version = elf.GetSection("version") is { Data.Length: >= 4 } ver ? BinaryPrimitives.ReadUInt32LittleEndian(ver.Data.Span) : 0;
+
+        BtfTypes? btf = null;
+        BtfExt? ext = null;
+        byte[]? kernelBtf = null;
+        if (elf.GetSection(".BTF") is { } btfSection)
+        {
+            btf = BtfTypes.FromElf(elf);
+            if (elf.GetSection(".BTF.ext") is { } extSection)
+            {
+                ext = BtfExt.Parse(extSection.Data, btf, (long)extSection.Offset);
+            }
+            kernelBtf = FixupBtf(elf, btf, btfSection);
+        }
+
+        var symbolsBySection = elf.Symbols.Where(s => s.IsDefined && s.SectionIndex < elf.Sections.Count).ToLookup(s => (int)s.SectionIndex);
+        var maps = new Dictionary<string, MapSpec>(StringComparer.Ordinal);
+        var mapBySymbol = new Dictionary<(int Section, ulong Value), string>();
+        var variables = new Dictionary<string, VariableSpec>(StringComparer.Ordinal);
+        var dataMaps = new Dictionary<int, string>();
+
+        foreach (ElfSection section in elf.Sections)
+        {
+            if (section.Name == ".maps")
+            {
+                ReadBtfMaps(section, btf, symbolsBySection[section.Index], maps, mapBySymbol);
+            }
+            else if (section.Name == "maps")
+            {
+                ReadLegacyMaps(section, symbolsBySection[section.Index], maps, mapBySymbol);
+            }
+            else if (IsDataSection(section))
+            {
+                string mapName = DataMapName(objectName, section.Name);
+                bool rodata = section.Name.StartsWith(".rodata", StringComparison.Ordinal);
+                byte[] contents = section.Type == ElfSectionType.NoBits ? new byte[section.Size] : section.Data.ToArray();
+                int valueTypeId = btf?.FindType(section.Name, BtfKind.DataSec)?.Id ?? 0;
+                maps[mapName] = new MapSpec
+                {
+                    Name = mapName,
+                    Type = MapType.Array,
+                    KeySize = 4,
+                    ValueSize = (uint)Math.Max(section.Size, 1),
+                    MaxEntries = 1,
+                    Flags = rodata ? BpfFRdonlyProg : 0,
+                    Contents = [new(new byte[4], contents.Length == 0 ? new byte[1] : contents)],
+                    Freeze = rodata,
+                    Section = section.Name,
+                    BtfKeyTypeId = 0,
+                    BtfValueTypeId = (uint)valueTypeId,
+                };
+                dataMaps[section.Index] = mapName;
+                foreach (ElfSymbol s in symbolsBySection[section.Index])
+                {
+                    if (s.Type == ElfSymbolType.Object && s.Name.Length > 0)
+                    {
+                        int typeId = 0;
+                        if (btf?.FindType(s.Name, BtfKind.Var) is { } var)
+                        {
+                            typeId = var.TypeId;
+                        }
+                        variables[s.Name] = new VariableSpec(s.Name, mapName, (uint)s.Value, (uint)s.Size, typeId);
+                    }
+                }
+            }
+        }
+
+        // Functions of every executable section.
+        var functions = new Dictionary<(int Section, int Start), Function>();
+        var functionsByName = new Dictionary<string, Function>(StringComparer.Ordinal);
+        foreach (ElfSection section in elf.Sections.Where(s => s.IsExecutable && s.Type == ElfSectionType.ProgBits && s.Size > 0))
+        {
+            InstructionList all = InstructionList.Decode(section.Data.Span);
+            int[] slotOf = all.SlotOffsets();
+            var starts = symbolsBySection[section.Index].Where(s => s.Type == ElfSymbolType.Func).OrderBy(s => s.Value).ToList();
+            foreach (ElfSymbol f in starts)
+            {
+                int startSlot = (int)(f.Value / 8);
+                int endSlot = f.Size > 0 ? (int)((f.Value + f.Size) / 8) : (int)(section.Size / 8);
+                var body = new List<Instruction>();
+                var slots = new List<int>();
+                for (int i = 0; i < all.Count; i++)
+                {
+                    if (slotOf[i] >= startSlot && slotOf[i] < endSlot)
+                    {
+                        body.Add(all[i]);
+                        slots.Add(slotOf[i]);
+                    }
+                }
+                body[0] = body[0].WithSymbol(f.Name);
+                var fn = new Function { Name = f.Name, Section = section, Start = startSlot, Body = body, Slots = slots };
+                functions[(section.Index, startSlot)] = fn;
+                functionsByName[f.Name] = fn;
+            }
+        }
+
+        // Relocations: maps, global data, calls.
+        foreach (ElfSection rel in elf.RelocationSections)
+        {
+            if (rel.Info >= elf.Sections.Count || !elf.Sections[(int)rel.Info].IsExecutable)
+            {
+                continue;
+            }
+            ElfSection target = elf.Sections[(int)rel.Info];
+            foreach (ElfRelocation r in elf.GetRelocations(rel))
+            {
+                int slot = (int)(r.Offset / 8);
+                Function? fn = functions.Values.FirstOrDefault(f => f.Section.Index == target.Index && f.Slots.Contains(slot))
+                    ?? throw new MalformedDataException("bpf object", (long)(target.Offset + r.Offset), $"relocation at {target.Name}+0x{r.Offset:x} is outside every function");
+                int at = fn.Slots.IndexOf(slot);
+                Instruction ins = fn.Body[at];
+                ElfSymbol sym = elf.Symbols[(int)r.SymbolIndex];
+                if (!sym.IsDefined)
+                {
+                    throw new NotSupportedException($"{target.Name}: reference to extern '{sym.Name}' (kconfig/ksym externs are not supported by kscope's loader)");
+                }
+                int symSection = sym.SectionIndex;
+                ElfSection owner = elf.Sections[symSection];
+                if (ins.IsLoadImm64 && mapBySymbol.TryGetValue((symSection, sym.Value), out string? mapName))
+                {
+                    fn.Body[at] = (ins with { Src = (Register)Pseudo.MapFd, Constant = 0 }).WithReference(mapName);
+                }
+                else if (ins.IsLoadImm64 && dataMaps.TryGetValue(symSection, out string? dataMap))
+                {
+                    long offset = (long)sym.Value + (int)ins.Constant;
+                    fn.Body[at] = (ins with { Src = (Register)Pseudo.MapValue, Constant = offset << 32 }).WithReference(dataMap);
+                }
+                else if (owner.IsExecutable && (ins.IsCall || ins.IsLoadImm64))
+                {
+                    long targetSlot = ins.IsCall
+                        ? (long)(sym.Value / 8) + ins.Constant + 1
+                        : (long)(sym.Value / 8) + (ins.Constant / 8);
+                    if (!functions.TryGetValue((symSection, (int)targetSlot), out Function? callee))
+                    {
+                        throw new MalformedDataException("bpf object", (long)(target.Offset + r.Offset), $"call from {fn.Name} to {owner.Name}+{targetSlot * 8} does not start a function");
+                    }
+                    fn.Body[at] = ins.IsCall
+                        ? (ins with { Src = (Register)Pseudo.Call, Constant = -1 }).WithReference(callee.Name)
+                        : (ins with { Src = (Register)Pseudo.Func, Constant = -1 }).WithReference(callee.Name);
+                }
+                else if (r.Type is R_BPF_64_64 or R_BPF_64_32)
+                {
+                    throw new MalformedDataException("bpf object", (long)(target.Offset + r.Offset), $"{fn.Name}: unsupported relocation to '{sym.Name}' in {owner.Name}");
+                }
+            }
+        }
+        // Local calls without relocations (pc-relative calls inside one section).
+        foreach (Function fn in functions.Values)
+        {
+            for (int i = 0; i < fn.Body.Count; i++)
+            {
+                Instruction ins = fn.Body[i];
+                if ((ins.IsFunctionCall || ins.IsLoadFunction) && ins.Reference is null)
+                {
+                    int targetSlot = fn.Slots[i] + (int)ins.Constant + 1;
+                    if (functions.TryGetValue((fn.Section.Index, targetSlot), out Function? callee))
+                    {
+                        fn.Body[i] = (ins with { Constant = -1 }).WithReference(callee.Name);
+                    }
+                }
+            }
+        }
+
+        // Programs: functions of program sections, each with its reachable subprograms appended.
+        var strings = btf is null ? null : StringOffsets(elf);
+        var programs = new Dictionary<string, ProgramSpec>(StringComparer.Ordinal);
+        foreach (Function entry in functions.Values.Where(f => f.Section.Name != ".text").OrderBy(f => f.Section.Index).ThenBy(f => f.Start))
+        {
+            if (SectionTypes.Classify(entry.Section.Name) is not { } kind)
+            {
+                continue;
+            }
+            var order = new List<Function> { entry };
+            for (int k = 0; k < order.Count; k++)
+            {
+                foreach (Instruction ins in order[k].Body)
+                {
+                    if ((ins.IsFunctionCall || ins.IsLoadFunction) && ins.Reference is { } callee &&
+                        functionsByName.TryGetValue(callee, out Function? f) && !order.Contains(f))
+                    {
+                        order.Add(f);
+                    }
+                }
+            }
+            var list = new InstructionList();
+            var index = new Dictionary<(int Section, int Slot), int>();
+            foreach (Function f in order)
+            {
+                for (int i = 0; i < f.Body.Count; i++)
+                {
+                    index[(f.Section.Index, f.Slots[i])] = list.Count;
+                    list.Add(f.Body[i]);
+                }
+            }
+            var funcInfos = new List<FuncInfoRecord>();
+            var lineInfos = new List<LineInfoRecord>();
+            var cores = new List<CoreRelocation>();
+            if (ext is not null)
+            {
+                foreach (Function f in order)
+                {
+                    foreach (BtfExtSection<BtfFuncInfo> s in ext.FuncInfos.Where(s => s.SectionName == f.Section.Name))
+                    {
+                        foreach (BtfFuncInfo fi in s.Records)
+                        {
+                            if (fi.InstructionOffset / 8 == (uint)f.Start)
+                            {
+                                funcInfos.Add(new FuncInfoRecord(index[(f.Section.Index, f.Start)], fi.TypeId));
+                            }
+                        }
+                    }
+                    foreach (BtfExtSection<BtfLineInfo> s in ext.LineInfos.Where(s => s.SectionName == f.Section.Name))
+                    {
+                        foreach (BtfLineInfo li in s.Records)
+                        {
+                            if (index.TryGetValue((f.Section.Index, (int)(li.InstructionOffset / 8)), out int at) && f.Slots.Contains((int)(li.InstructionOffset / 8)))
+                            {
+                                lineInfos.Add(new LineInfoRecord(at, Offset(strings!, li.FileName), Offset(strings!, li.Line), li.LineNumber, li.Column, li.Line, li.FileName));
+                                list[at] = list[at] with { SourceLine = $"{li.Line.Trim()} @ {Path.GetFileName(li.FileName)}:{li.LineNumber}" };
+                            }
+                        }
+                    }
+                    foreach (BtfExtSection<BtfCoreRelocation> s in ext.CoreRelocations.Where(s => s.SectionName == f.Section.Name))
+                    {
+                        foreach (BtfCoreRelocation cr in s.Records)
+                        {
+                            int slot = (int)(cr.InstructionOffset / 8);
+                            if (f.Slots.Contains(slot))
+                            {
+                                cores.Add(new CoreRelocation(index[(f.Section.Index, slot)], cr.TypeId, cr.AccessString, cr.Kind));
+                            }
+                        }
+                    }
+                }
+                funcInfos.Sort((a, b) => a.InstructionIndex.CompareTo(b.InstructionIndex));
+                lineInfos.Sort((a, b) => a.InstructionIndex.CompareTo(b.InstructionIndex));
+            }
+            list.Link();
+            programs[entry.Name] = new ProgramSpec
+            {
+                Name = entry.Name,
+                Type = kind.Type,
+                ExpectedAttachType = kind.Attach,
+                AttachTo = kind.AttachTo,
+                SectionName = entry.Section.Name,
+                LinkKind = kind.Link,
+                IsReturnProbe = kind.IsReturn,
+                Instructions = list,
+                License = license,
+                KernelVersion = version,
+                FuncInfos = funcInfos.Count > 0 ? funcInfos : null,
+                LineInfos = lineInfos.Count > 0 ? lineInfos : null,
+                CoreRelocations = cores.Count > 0 ? cores : null,
+            };
+        }
+        return new CollectionSpec(objectName, maps, programs, variables, btf, kernelBtf, license, version);
+    }
+
+    private static bool IsDataSection(ElfSection s) =>
+        (s.Name.StartsWith(".rodata", StringComparison.Ordinal) || s.Name.StartsWith(".data", StringComparison.Ordinal) || s.Name.StartsWith(".bss", StringComparison.Ordinal))
+        && s.Type is ElfSectionType.ProgBits or ElfSectionType.NoBits && s.IsAllocated && s.Size > 0;
+
+    /// <summary>libbpf's naming: up to 8 characters of the object name, then the section name, at most 15 characters.</summary>
+    internal static string DataMapName(string objectName, string section)
+    {
+        int prefix = Math.Min(ObjectName.Length - section.Length - 1, objectName.Length);
+        string name = (prefix > 0 ? objectName[..prefix] : "") + section;
+        return new string(name.Take(ObjectName.Length - 1).Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').ToArray());
+    }
+
+    private static void ReadBtfMaps(ElfSection section, BtfTypes? btf, IEnumerable<ElfSymbol> symbols, Dictionary<string, MapSpec> maps, Dictionary<(int, ulong), string> bySymbol)
+    {
+        if (btf is null)
+        {
+            throw new MalformedDataException("bpf object", (long)section.Offset, ".maps needs BTF (compile with -g)");
+        }
+        foreach (ElfSymbol s in symbols.Where(s => s.Type == ElfSymbolType.Object))
+        {
+            BtfType var = btf.FindType(s.Name, BtfKind.Var) ?? throw new MalformedDataException("bpf object", (long)section.Offset, $"map '{s.Name}' has no BTF VAR");
+            MapSpec spec = MapFromBtf(btf, s.Name, var.TypeId, section.Name);
+            maps[s.Name] = spec;
+            bySymbol[(section.Index, s.Value)] = s.Name;
+        }
+    }
+
+    private static MapSpec MapFromBtf(BtfTypes btf, string name, int typeId, string section)
+    {
+        BtfType def = btf.ResolveType(typeId);
+        if (def.Kind != BtfKind.Struct)
+        {
+            throw new MalformedDataException("bpf object", btf.OffsetOf(typeId), $"map '{name}' is not a struct in BTF");
+        }
+        uint type = 0, keySize = 0, valueSize = 0, maxEntries = 0, flags = 0, pinning = 0;
+        uint keyType = 0, valueType = 0;
+        MapSpec? inner = null;
+        foreach (BtfMember m in def.Members)
+        {
+            switch (m.Name)
+            {
+                case "type": type = UIntFromPtr(btf, m.TypeId); break;
+                case "max_entries": maxEntries = UIntFromPtr(btf, m.TypeId); break;
+                case "map_flags": flags = UIntFromPtr(btf, m.TypeId); break;
+                case "key_size": keySize = UIntFromPtr(btf, m.TypeId); break;
+                case "value_size": valueSize = UIntFromPtr(btf, m.TypeId); break;
+                case "pinning": pinning = UIntFromPtr(btf, m.TypeId); break;
+                case "key":
+                    keyType = (uint)PointerTarget(btf, m.TypeId);
+                    keySize = (uint)btf.SizeOf((int)keyType);
+                    break;
+                case "value":
+                    valueType = (uint)PointerTarget(btf, m.TypeId);
+                    valueSize = (uint)btf.SizeOf((int)valueType);
+                    break;
+                case "values":
+                {
+                    BtfType arr = btf.ResolveType(m.TypeId);
+                    if (arr.Kind == BtfKind.Array)
+                    {
+                        int innerDef = PointerTarget(btf, arr.Array.ElementTypeId);
+                        inner = MapFromBtf(btf, name + ".inner", innerDef, section);
+                        valueSize = 4;
+                    }
+                    break;
+                }
+            }
+        }
+        return new MapSpec
+        {
+            Name = name,
+            Type = (MapType)type,
+            KeySize = keySize,
+            ValueSize = valueSize,
+            MaxEntries = maxEntries,
+            Flags = flags,
+            PinByName = pinning == 1,
+            BtfKeyTypeId = keyType,
+            BtfValueTypeId = valueType,
+            Section = section,
+            InnerMap = inner,
+        };
+    }
+
+    /// <summary>__uint(name, N) is "int (*name)[N]": a pointer to an array of N.</summary>
+    private static uint UIntFromPtr(BtfTypes btf, int typeId)
+    {
+        BtfType ptr = btf.ResolveType(typeId);
+        BtfType arr = btf.ResolveType(ptr.TypeId);
+        return arr.Kind == BtfKind.Array ? arr.Array.Count : 0;
+    }
+
+    private static int PointerTarget(BtfTypes btf, int typeId) => btf.ResolveType(typeId).TypeId;
+
+    private static void ReadLegacyMaps(ElfSection section, IEnumerable<ElfSymbol> symbols, Dictionary<string, MapSpec> maps, Dictionary<(int, ulong), string> bySymbol)
+    {
+        ReadOnlySpan<byte> data = section.Data.Span;
+        foreach (ElfSymbol s in symbols.Where(s => s.Name.Length > 0 && s.Type != ElfSymbolType.Section))
+        {
+            if (s.Value + 20 > (ulong)data.Length)
+            {
+                throw new MalformedDataException("bpf object", (long)(section.Offset + s.Value), $"legacy map '{s.Name}' is truncated");
+            }
+            ReadOnlySpan<byte> d = data[(int)s.Value..];
+            maps[s.Name] = new MapSpec
+            {
+                Name = s.Name,
+                Type = (MapType)BinaryPrimitives.ReadUInt32LittleEndian(d),
+                KeySize = BinaryPrimitives.ReadUInt32LittleEndian(d[4..]),
+                ValueSize = BinaryPrimitives.ReadUInt32LittleEndian(d[8..]),
+                MaxEntries = BinaryPrimitives.ReadUInt32LittleEndian(d[12..]),
+                Flags = BinaryPrimitives.ReadUInt32LittleEndian(d[16..]),
+                Section = section.Name,
+            };
+            bySymbol[(section.Index, s.Value)] = s.Name;
+        }
+    }
+
+    /// <summary>
+    /// clang leaves DATASEC sizes and variable offsets at 0 in objects; the kernel wants them filled in
+    /// from the ELF sections and symbols (as libbpf does). Patches a copy of the raw .BTF bytes in place.
+    /// </summary>
+    private static byte[] FixupBtf(ElfFile elf, BtfTypes btf, ElfSection btfSection)
+    {
+        byte[] raw = btfSection.Data.ToArray();
+        var symbols = elf.Symbols.Where(s => s.IsDefined).GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First());
+        foreach (int id in btf.OwnTypeIds)
+        {
+            if (btf.GetKind(id) != BtfKind.DataSec)
+            {
+                continue;
+            }
+            BtfType sec = btf.GetType(id);
+            int at = (int)(btf.OffsetOf(id) - (long)btfSection.Offset);
+            if (elf.GetSection(sec.Name) is { } s)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(at + 8), (uint)s.Size);
+            }
+            for (int i = 0; i < sec.SecInfos.Count; i++)
+            {
+                BtfVarSecInfo vsi = sec.SecInfos[i];
+                string varName = btf.GetName(vsi.TypeId);
+                if (symbols.TryGetValue(varName, out ElfSymbol? sym))
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(at + 12 + (i * 12) + 4), (uint)sym.Value);
+                }
+            }
+        }
+        return raw;
+    }
+
+    /// <summary>string -> offset in the object's BTF string table (line info must carry offsets the kernel resolves in the BTF we load).</summary>
+    private static Dictionary<string, uint> StringOffsets(ElfFile elf)
+    {
+        ReadOnlySpan<byte> raw = elf.GetSection(".BTF")!.Data.Span;
+        uint hdrLen = BinaryPrimitives.ReadUInt32LittleEndian(raw[4..]);
+        uint strOff = BinaryPrimitives.ReadUInt32LittleEndian(raw[16..]);
+        uint strLen = BinaryPrimitives.ReadUInt32LittleEndian(raw[20..]);
+        ReadOnlySpan<byte> strings = raw.Slice((int)(hdrLen + strOff), (int)strLen);
+        var map = new Dictionary<string, uint>(StringComparer.Ordinal);
+        int start = 0;
+        for (int i = 0; i < strings.Length; i++)
+        {
+            if (strings[i] == 0)
+            {
+                map.TryAdd(System.Text.Encoding.UTF8.GetString(strings[start..i]), (uint)start);
+                start = i + 1;
+            }
+        }
+        return map;
+    }
+
+    private static uint Offset(Dictionary<string, uint> strings, string s) => strings.TryGetValue(s, out uint o) ? o : 0;
+}

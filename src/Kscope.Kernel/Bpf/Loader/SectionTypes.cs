@@ -1,0 +1,51 @@
+namespace Kscope.Kernel.Bpf;
+
+/// <summary>ELF section name -> program type, expected attach type and attach target, as libbpf names them.</summary>
+public static class SectionTypes
+{
+    private static readonly (string Prefix, ProgramType Type, AttachType? Attach, LinkKind? Link, bool Return)[] s_table =
+    [
+        ("tracepoint/", ProgramType.Tracepoint, null, LinkKind.Tracepoint, false),
+        ("tp/", ProgramType.Tracepoint, null, LinkKind.Tracepoint, false),
+        ("raw_tracepoint/", ProgramType.RawTracepoint, null, LinkKind.RawTracepoint, false),
+        ("raw_tp/", ProgramType.RawTracepoint, null, LinkKind.RawTracepoint, false),
+        ("tp_btf/", ProgramType.Tracing, AttachType.TraceRawTp, LinkKind.TracepointBtf, false),
+        ("kprobe/", ProgramType.Kprobe, null, LinkKind.Kprobe, false),
+        ("kretprobe/", ProgramType.Kprobe, null, LinkKind.Kretprobe, true),
+        ("uprobe/", ProgramType.Kprobe, null, LinkKind.Uprobe, false),
+        ("uretprobe/", ProgramType.Kprobe, null, LinkKind.Uretprobe, true),
+        ("uprobe", ProgramType.Kprobe, null, LinkKind.Uprobe, false),
+        ("uretprobe", ProgramType.Kprobe, null, LinkKind.Uretprobe, true),
+        ("perf_event", ProgramType.PerfEvent, null, LinkKind.PerfEvent, false),
+        ("fentry/", ProgramType.Tracing, AttachType.TraceFentry, LinkKind.Fentry, false),
+        ("fexit/", ProgramType.Tracing, AttachType.TraceFexit, LinkKind.Fexit, true),
+        ("fmod_ret/", ProgramType.Tracing, AttachType.ModifyReturn, LinkKind.Fentry, false),
+        ("lsm/", ProgramType.Lsm, AttachType.LsmMac, LinkKind.Lsm, false),
+        ("socket", ProgramType.SocketFilter, null, null, false),
+        ("cgroup_skb/ingress", ProgramType.CgroupSkb, AttachType.CgroupInetIngress, null, false),
+        ("cgroup_skb/egress", ProgramType.CgroupSkb, AttachType.CgroupInetEgress, null, false),
+        ("cgroup/skb", ProgramType.CgroupSkb, null, null, false),
+        ("tc", ProgramType.SchedCls, null, null, false),
+        ("classifier", ProgramType.SchedCls, null, null, false),
+        ("xdp", ProgramType.Xdp, AttachType.Xdp, null, false),
+        ("syscall", ProgramType.Syscall, null, null, false),
+    ];
+
+    /// <summary>Classifies a section name; null when it is not a program section kscope knows.</summary>
+    public static (ProgramType Type, AttachType? Attach, LinkKind? Link, bool IsReturn, string? AttachTo)? Classify(string section)
+    {
+        foreach (var e in s_table)
+        {
+            if (section.StartsWith(e.Prefix, StringComparison.Ordinal))
+            {
+                string rest = section[e.Prefix.Length..];
+                if (!e.Prefix.EndsWith('/') && rest.Length > 0 && rest[0] != '/')
+                {
+                    continue; // "tcx" must not match "tc"
+                }
+                return (e.Type, e.Attach, e.Link, e.Return, rest.TrimStart('/') is { Length: > 0 } t ? t : null);
+            }
+        }
+        return null;
+    }
+}
