@@ -112,6 +112,22 @@ int follow_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* records the ring buffer had no room for (summed over CPUs by kscope and reported as lost) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		(*n)++;
+}
+
 /* the one ring buffer every streaming gadget writes its records to */
 #define DECLARE_EVENTS(size_kib)                                   \
 	struct {                                                       \

@@ -43,8 +43,10 @@ int oom_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	if (!tgid_in_set(victim) && !current_allowed())
 		return 0;
 	struct oom_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->victim_pid = victim;

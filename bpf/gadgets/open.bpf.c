@@ -44,8 +44,10 @@ static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u3
 		return 0;
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_event *e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	e->h.ts_ns = bpf_ktime_get_ns();
 	e->dfd = dfd;
 	e->flags = flags;
@@ -59,13 +61,16 @@ static __always_inline int on_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_event *e = bpf_map_lookup_elem(&starts, &tid);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__u64 start = e->h.ts_ns;
 	fill_header(&e->h);
 	e->latency_ns = e->h.ts_ns - start;
 	e->ret = ret;
-	bpf_ringbuf_output(&events, e, sizeof(*e), 0);
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+			count_lost();
 	bpf_map_delete_elem(&starts, &tid);
 	return 0;
 }

@@ -107,6 +107,8 @@ int runq_switch(struct bpf_raw_tracepoint_args *ctx)
 			e->cpu = bpf_get_smp_processor_id();
 			bpf_core_read_str(e->prev_comm, sizeof(e->prev_comm), &prev->comm);
 			bpf_ringbuf_submit(e, 0);
+		} else {
+			count_lost();
 		}
 	}
 	return 0;

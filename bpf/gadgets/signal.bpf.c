@@ -57,8 +57,10 @@ int signal_generate(struct signal_generate_ctx *ctx)
 	if (!current_allowed() && !tgid_in_set(ctx->pid))
 		return 0;
 	struct signal_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_GENERATE;
@@ -79,8 +81,10 @@ int signal_deliver(struct signal_deliver_ctx *ctx)
 	if (!current_allowed())
 		return 0;
 	struct signal_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_DELIVER;

@@ -99,6 +99,8 @@ int sys_exit(struct raw_syscall_exit_ctx *ctx)
 			for (int i = 0; i < 6; i++)
 				e->args[i] = s->args[i];
 			bpf_ringbuf_submit(e, 0);
+		} else {
+			count_lost();
 		}
 	}
 out:

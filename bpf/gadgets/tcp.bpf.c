@@ -138,8 +138,10 @@ int tcp_set_state(struct set_state_ctx *ctx)
 	if (newstate == TCP_SYN_SENT)
 		return 0; /* reported when the connect completes or fails */
 	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	if (o)
 		e->h = o->h;
@@ -185,8 +187,10 @@ int tcp_retransmit(struct retransmit_ctx *ctx)
 	if (!o && any_filter())
 		return 0;
 	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	if (o)
 		e->h = o->h;
@@ -228,8 +232,10 @@ static __always_inline int on_accept_exit(long fd)
 	__u64 sk = (__u64)s, now = bpf_ktime_get_ns();
 	set_owner(sk, now);
 	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return 0;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = TCP_KIND_ACCEPT;
