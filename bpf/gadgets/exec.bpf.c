@@ -45,10 +45,8 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 		return 0;
 	__u32 zero = 0, tid = (__u32)pid_tgid;
 	struct exec_event *e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e) {
-		count_lost();
+	if (!e)
 		return 0;
-	}
 	e->args_count = 0;
 	e->args_size = 0;
 	e->args_truncated = 0;
@@ -86,10 +84,8 @@ static __always_inline int on_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_event *e = bpf_map_lookup_elem(&execs, &tid);
-	if (!e) {
-		count_lost();
+	if (!e)
 		return 0;
-	}
 	if (!filter_comm_on || current_allowed()) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 		fill_header(&e->h);

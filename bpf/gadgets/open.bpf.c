@@ -44,10 +44,8 @@ static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u3
 		return 0;
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_event *e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e) {
-		count_lost();
+	if (!e)
 		return 0;
-	}
 	e->h.ts_ns = bpf_ktime_get_ns();
 	e->dfd = dfd;
 	e->flags = flags;
@@ -61,10 +59,8 @@ static __always_inline int on_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_event *e = bpf_map_lookup_elem(&starts, &tid);
-	if (!e) {
-		count_lost();
+	if (!e)
 		return 0;
-	}
 	__u64 start = e->h.ts_ns;
 	fill_header(&e->h);
 	e->latency_ns = e->h.ts_ns - start;

@@ -6,6 +6,9 @@ namespace Kscope.Diagnostics.Trace;
 /// </summary>
 public sealed record Gadget(string Name, string Summary, GadgetKind Kind, IReadOnlyList<string> Needs, IReadOnlyList<string> Columns, string? Object)
 {
-    /// <summary>Hooks that improve the gadget but whose absence it survives.</summary>
+    /// <summary>Program sections (ending) whose attach may fail on kernels without the hook (openat2 before 5.6).</summary>
     public IReadOnlyList<string> Optional { get; init; } = [];
+
+    /// <summary>Columns of the records an aggregating gadget streams (slow calls, long waits); null: <see cref="Columns"/>.</summary>
+    public IReadOnlyList<string>? StreamColumns { get; init; }
 }

@@ -93,7 +93,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         await foreach (ReadOnlyMemory<byte> record in instance.Events(stop).ConfigureAwait(false))
         {
             _events++;
-            writer.Write(Decode(options.Gadget.Name, record.Span));
+            writer.Write(Decode(options.Gadget.Name, record.Span), "event", options.Gadget.StreamColumns);
         }
     }
 
@@ -162,7 +162,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
                 writer.Text($"\n-- off-CPU time >= {Durations.Format(threshold)} ({type}) --\n");
                 foreach (OffCpuEntry e in rows)
                 {
-                    OffCpuEntry full = e with { KernelStack = Frames(instance, e.KernelStackId, kernel: true), UserStack = Frames(instance, e.UserStackId, kernel: false) };
+                    OffCpuEntry full = e with { KernelStack = Frames(instance, e.KernelStackId, kernel: true), UserStack = Frames(instance, e.UserStackId, kernel: false, e.Pid) };
                     writer.Write(full, type);
                     writer.Text(string.Concat(full.KernelStack.Concat(full.UserStack).Select(f => $"    {f}\n")));
                 }
@@ -175,7 +175,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
                 writer.Text($"\n-- contended futex waits ({type}) --\n");
                 foreach (FutexEntry e in rows)
                 {
-                    FutexEntry full = e with { UserStack = Frames(instance, e.UserStackId, kernel: false) };
+                    FutexEntry full = e with { UserStack = Frames(instance, e.UserStackId, kernel: false, e.Pid) };
                     writer.Write(full, type);
                     writer.Text(string.Concat(full.UserStack.Select(f => $"    {f}\n")));
                 }
@@ -184,8 +184,39 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         }
     }
 
-    private static IReadOnlyList<string> Frames(IGadgetInstance instance, int id, bool kernel) =>
-        id < 0 ? [] : instance.Stack("stacks", id).Select(ip => kernel ? $"[k] 0x{ip:x}" : $"0x{ip:x}").ToArray();
+    private Symbols.KernelSymbols? _kernelSymbols;
+    private readonly Dictionary<uint, Symbols.UserFrames?> _userFrames = [];
+
+    private IReadOnlyList<string> Frames(IGadgetInstance instance, int id, bool kernel, uint pid = 0)
+    {
+        if (id < 0)
+        {
+            return [];
+        }
+        IReadOnlyList<ulong> ips = instance.Stack("stacks", id);
+        if (kernel)
+        {
+            _kernelSymbols ??= LoadKernelSymbols();
+            return ips.Select(ip => "[k] " + _kernelSymbols.Resolve(ip)).ToArray();
+        }
+        if (!_userFrames.TryGetValue(pid, out Symbols.UserFrames? frames))
+        {
+            _userFrames[pid] = frames = Symbols.UserFrames.Of((int)pid);
+        }
+        return ips.Select(ip => frames?.Resolve(ip) ?? $"0x{ip:x}").ToArray();
+    }
+
+    private static Symbols.KernelSymbols LoadKernelSymbols()
+    {
+        try
+        {
+            return Symbols.KernelSymbols.Load();
+        }
+        catch (IOException)
+        {
+            return Symbols.KernelSymbols.Parse("");
+        }
+    }
 
     private static async Task IgnoreCancel(Task task)
     {

@@ -25,16 +25,24 @@ public sealed class TraceWriter
     private readonly IReadOnlyList<string> _columns;
     private bool _headerDone;
 
+    private IReadOnlyList<string> _current;
+
     public TraceWriter(TextWriter output, string gadget, bool json, IReadOnlyList<string> columns)
     {
         (_out, _gadget, Json, _columns) = (output, gadget, json, columns);
+        _current = columns;
     }
 
     public bool Json { get; }
 
     /// <summary>Writes one record: a JSON line {"type":…,"gadget":…, fields…} or a row of the chosen columns.</summary>
-    public void Write(ITraceRecord record, string type = "event")
+    public void Write(ITraceRecord record, string type = "event", IReadOnlyList<string>? columns = null)
     {
+        columns ??= _columns;
+        if (!ReferenceEquals(columns, _current))
+        {
+            (_current, _headerDone) = (columns, false);
+        }
         IReadOnlyList<TraceField> fields = record.Fields();
         if (Json)
         {
@@ -43,10 +51,10 @@ public sealed class TraceWriter
         }
         if (!_headerDone)
         {
-            _out.WriteLine(Row(_columns.Select(c => c.ToUpperInvariant()).ToArray()));
+            _out.WriteLine(Row(columns.Select(c => (c.EndsWith("_ns", StringComparison.Ordinal) ? c[..^3] : c).ToUpperInvariant()).ToArray()));
             _headerDone = true;
         }
-        _out.WriteLine(Row(_columns.Select(c => Text(fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
+        _out.WriteLine(Row(columns.Select(c => Cell(c, fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
     }
 
     /// <summary>A free-form block (histograms, summaries) in column mode; nothing in JSON mode.</summary>
@@ -67,12 +75,15 @@ public sealed class TraceWriter
         for (int i = 0; i < cells.Length; i++)
         {
             bool last = i == cells.Length - 1;
-            int width = s_widths.GetValueOrDefault(_columns[i], 10);
+            int width = s_widths.GetValueOrDefault(_current[i], 10);
             string cell = !last && cells[i].Length > width ? cells[i][..(width - 1)] + "…" : cells[i];
             line.Append(last ? cell : cell.PadRight(width)).Append(last ? "" : " ");
         }
         return line.ToString().TrimEnd();
     }
+
+    private static string Cell(string column, object? value) =>
+        column.EndsWith("_ns", StringComparison.Ordinal) && value is ulong ns ? Durations.Format(ns) : Text(value);
 
     public static string Text(object? value) => value switch
     {
