@@ -25,6 +25,7 @@ public static class Program
         // Keep one line per verb; add new verbs here.
         yield return Commands.VersionCommand.Create(console);
         yield return Commands.TraceCommand.Create(console);
+        yield return Commands.BtfCommand.Create(console);
         yield return Commands.DoctorCommand.Create(console);
         yield return Commands.PprofCommand.Create(console);
         yield return Commands.SymbolizeCommand.Create(console);

@@ -15,14 +15,17 @@ public static class BtfDeclaration
     public static string TypeName(Btf btf, int typeId) => Declare(btf, typeId, "");
 
     /// <summary>A declaration of <paramref name="name"/> with this type.</summary>
-    public static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody = null) =>
-        Declare(btf, typeId, name, anonymousBody, 0);
+    /// <param name="anonymousBody">Writes the "{ … }" of anonymous structs, unions and enums (C output).</param>
+    /// <param name="nameOf">Overrides the names of structs, unions, enums, forwards and typedefs (deduplicated C output).</param>
+    public static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody = null, Func<BtfType, string>? nameOf = null) =>
+        Declare(btf, typeId, name, anonymousBody, nameOf, 0);
 
-    private static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody, int depth)
+    private static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody, Func<BtfType, string>? nameOf, int depth)
     {
         string declarator = name;
         int id = typeId;
         var qualifiers = new StringBuilder();
+        string baseQualifiers = "";
         for (; ; depth++)
         {
             if (depth > MaxDepth)
@@ -47,16 +50,18 @@ public static class BtfDeclaration
                 case BtfKind.Const or BtfKind.Volatile or BtfKind.Restrict:
                 {
                     string q = t.Kind switch { BtfKind.Const => "const", BtfKind.Volatile => "volatile", _ => "restrict" };
-                    BtfKind target = btf.GetKind(t.TypeId);
-                    if (target == BtfKind.Pointer)
+                    if (btf.GetKind(t.TypeId) == BtfKind.Pointer)
                     {
                         // "char * const p": the qualifier applies to the pointer, written after the star.
                         qualifiers.Insert(0, q + " ");
-                        id = t.TypeId;
-                        continue;
                     }
-                    string inner = Declare(btf, t.TypeId, "", anonymousBody, depth + 1);
-                    return Join(q + " " + inner, qualifiers + declarator);
+                    else if (!baseQualifiers.Contains(q + " ", StringComparison.Ordinal))
+                    {
+                        // On a base type, or on an array (where C applies it to the elements).
+                        baseQualifiers += q + " ";
+                    }
+                    id = t.TypeId;
+                    continue;
                 }
                 case BtfKind.TypeTag:
                     id = t.TypeId;
@@ -82,7 +87,7 @@ public static class BtfDeclaration
                             sb.Append(", ");
                         }
                         BtfParameter p = t.Parameters[i];
-                        sb.Append(p.TypeId == 0 && i == t.Parameters.Count - 1 ? "..." : Declare(btf, p.TypeId, "", anonymousBody, depth + 1));
+                        sb.Append(p.TypeId == 0 && i == t.Parameters.Count - 1 ? "..." : Declare(btf, p.TypeId, "", anonymousBody, nameOf, depth + 1));
                     }
                     sb.Append(')');
                     declarator = sb.ToString();
@@ -90,21 +95,24 @@ public static class BtfDeclaration
                     continue;
                 }
                 default:
-                    return Join(BaseName(t, anonymousBody), qualifiers + declarator);
+                    return Join(baseQualifiers + BaseName(t, anonymousBody, nameOf), qualifiers + declarator);
             }
         }
     }
 
     /// <summary>"struct x", "union {...}", "enum e", a typedef or base type name, "void".</summary>
-    public static string BaseName(BtfType t, Func<BtfType, string>? anonymousBody = null) => t.Kind switch
+    public static string BaseName(BtfType t, Func<BtfType, string>? anonymousBody = null, Func<BtfType, string>? nameOf = null) => t.Kind switch
     {
         BtfKind.Void => "void",
-        BtfKind.Struct => t.Name.Length > 0 ? "struct " + t.Name : "struct " + (anonymousBody?.Invoke(t) ?? "{...}"),
-        BtfKind.Union => t.Name.Length > 0 ? "union " + t.Name : "union " + (anonymousBody?.Invoke(t) ?? "{...}"),
-        BtfKind.Enum or BtfKind.Enum64 => t.Name.Length > 0 ? "enum " + t.Name : "enum " + (anonymousBody?.Invoke(t) ?? "{...}"),
-        BtfKind.Forward => (t.IsUnionForward ? "union " : "struct ") + t.Name,
+        BtfKind.Struct => t.Name.Length > 0 ? "struct " + Name(t, nameOf) : "struct " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Union => t.Name.Length > 0 ? "union " + Name(t, nameOf) : "union " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Enum or BtfKind.Enum64 => t.Name.Length > 0 ? "enum " + Name(t, nameOf) : "enum " + (anonymousBody?.Invoke(t) ?? "{...}"),
+        BtfKind.Forward => (t.IsUnionForward ? "union " : "struct ") + Name(t, nameOf),
+        BtfKind.Typedef => Name(t, nameOf),
         _ => t.Name,
     };
+
+    private static string Name(BtfType t, Func<BtfType, string>? nameOf) => nameOf?.Invoke(t) ?? t.Name;
 
     private static string Join(string type, string declarator) => declarator.Length == 0 ? type : type + " " + declarator;
 
