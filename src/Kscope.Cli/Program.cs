@@ -28,6 +28,7 @@ public static class Program
         yield return Commands.BtfCommand.Create(console);
         yield return Commands.DoctorCommand.Create(console);
         yield return Commands.PprofCommand.Create(console);
+        yield return Commands.ProfileCommand.Create(console);
         yield return Commands.SymbolizeCommand.Create(console);
         yield return Commands.BuildInfoCommand.Create(console);
     }

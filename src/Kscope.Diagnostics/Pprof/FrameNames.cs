@@ -17,7 +17,7 @@ public sealed class FrameNames
         if (!_byLocation.TryGetValue(location, out string[]? names))
         {
             names = location.Lines.Length == 0
-                ? [location.Mapping is { File.Length: > 0 } m ? $"[{Path.GetFileName(m.File)}]" : $"0x{location.Address:x}"]
+                ? [location.Mapping is { File.Length: > 0 } m ? (m.File.StartsWith('[') ? m.File : $"[{Path.GetFileName(m.File)}]") : $"0x{location.Address:x}"]
                 : location.Lines.Select(l => l.Function is { Name.Length: > 0 } f ? f.Name : $"0x{location.Address:x}").ToArray();
             _byLocation[location] = names;
         }

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Kscope.Cli.Infrastructure;
+using Kscope.Diagnostics.Pprof;
+using Kscope.Diagnostics.Profiling;
+using Kscope.Formats.Pprof;
+
+namespace Kscope.Cli.Commands;
+
+/// <summary><c>kscope profile</c>: sample a process, cgroup or the system with perf events into a symbolized pprof profile.</summary>
+public static class ProfileCommand
+{
+    public static Command Create(IConsole console)
+    {
+        var command = new Command("profile",
+            "Sample where CPU goes (perf_event_open cpu-clock, kernel and user stacks) into a pprof profile that go tool pprof, Pyroscope and Parca open.\n" +
+            "Go (stripped too), native and kernel frames are symbolized; .NET JIT frames when the process runs with DOTNET_PerfMapEnabled=1.\n" +
+            "Examples:\n" +
+            "  kscope profile --pid 1234 --for 10s -o cpu.pb.gz --flame cpu.svg\n" +
+            "  kscope profile -F 999 -- ./server --port 8080\n" +
+            "  kscope profile --cgroup /sys/fs/cgroup/unified/system.slice/app.service --for 30s");
+        Option<int?> pid = CommonOptions.Pid("Sample this process and its threads (and children started while sampling).");
+        var cgroup = new Option<string?>("--cgroup") { Description = "Sample the processes of this cgroup directory (perf_event cgroup)." };
+        var all = new Option<bool>("--all", "-a") { Description = "Sample every process on every CPU." };
+        var frequency = new Option<int>("-F", "--frequency") { Description = "Samples per second per CPU.", DefaultValueFactory = _ => 99 };
+        var duration = new Option<string?>("--for") { Description = "How long: 10s, 500ms, 2m (default 10s; with a COMMAND: until it exits)." };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the gzipped pprof profile.", DefaultValueFactory = _ => "profile.pb.gz" };
+        var flame = new Option<string?>("--flame") { Description = "Also write a flame graph (.svg or .html)." };
+        var top = new Option<int>("-n") { Description = "Functions in the summary.", DefaultValueFactory = _ => 10 };
+        var program = new Argument<string[]>("command") { Description = "A command to start and profile (after --).", Arity = ArgumentArity.ZeroOrMore };
+        command.Options.Add(pid);
+        command.Options.Add(cgroup);
+        command.Options.Add(all);
+        command.Options.Add(frequency);
+        command.Options.Add(duration);
+        command.Options.Add(output);
+        command.Options.Add(flame);
+        command.Options.Add(top);
+        command.Arguments.Add(program);
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
+        {
+            string[] argv = parse.GetValue(program) ?? [];
+            int targets = (parse.GetValue(pid) is null ? 0 : 1) + (parse.GetValue(cgroup) is null ? 0 : 1) + (parse.GetValue(all) ? 1 : 0) + (argv.Length > 0 ? 1 : 0);
+            if (targets != 1)
+            {
+                throw new UsageException("give exactly one of --pid N, --cgroup PATH, --all or -- COMMAND…");
+            }
+            int hz = parse.GetValue(frequency);
+            if (hz is < 1 or > 100_000)
+            {
+                throw new UsageException($"-F {hz}: give 1..100000 samples per second");
+            }
+            string? forText = parse.GetValue(duration);
+            TimeSpan length = forText is null ? (argv.Length > 0 ? TimeSpan.FromDays(365) : TimeSpan.FromSeconds(10)) : ParseDuration(forText);
+            Process? child = null;
+            ProfileTarget target;
+            if (argv.Length > 0)
+            {
+                var psi = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
+                foreach (string a in argv.AsSpan(1))
+                {
+                    psi.ArgumentList.Add(a);
+                }
+                try
+                {
+                    child = Process.Start(psi) ?? throw new UsageException($"cannot start {argv[0]}");
+                }
+                catch (System.ComponentModel.Win32Exception e)
+                {
+                    throw new UsageException($"start {argv[0]}: {e.Message}");
+                }
+                target = new ProfileTarget(Pid: child.Id);
+            }
+            else
+            {
+                target = new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
+            }
+            var sampler = new CpuSampler();
+            Profile profile;
+            try
+            {
+                Action<TimeSpan, ulong>? progress = console.IsTerminal
+                    ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")
+                    : null;
+                profile = await sampler.RunAsync(target, hz, length, progress, child is null ? null : () => child.HasExited, token);
+                if (console.IsTerminal)
+                {
+                    console.Error.WriteLine();
+                }
+            }
+            finally
+            {
+                if (child is not null)
+                {
+                    if (!child.HasExited)
+                    {
+                        child.Kill(entireProcessTree: true);
+                    }
+                    await child.WaitForExitAsync(CancellationToken.None);
+                    child.Dispose();
+                }
+            }
+            string path = parse.GetValue(output)!;
+            ProfileWriter.WriteFile(profile, path);
+            console.Out.WriteLine($"wrote {path}: {sampler.Samples} samples of {target} at {hz} Hz{(sampler.Lost > 0 ? $", {sampler.Lost} lost" : "")}");
+            if (parse.GetValue(flame) is { } flamePath)
+            {
+                StackSet fs = StackSet.From(profile);
+                string title = $"kscope profile {target} — cpu";
+                await File.WriteAllTextAsync(flamePath, flamePath.EndsWith(".html", StringComparison.OrdinalIgnoreCase)
+                    ? FlameGraph.Html(FlameNode.Build(fs), title, "nanoseconds")
+                    : FlameGraph.Svg(FlameNode.Build(fs), title, "nanoseconds"), token);
+                console.Out.WriteLine($"wrote {flamePath}");
+            }
+            if (profile.Samples.Count > 0)
+            {
+                StackSet stacks = StackSet.From(profile);
+                console.Out.WriteLine($"{"flat",8} {"flat%",7} {"cum",8} {"cum%",7}  function");
+                foreach (TopEntry e in TopReport.Compute(stacks).Take(parse.GetValue(top)))
+                {
+                    console.Out.WriteLine($"{ValueFormat.Format(e.Flat, "nanoseconds"),8} {ValueFormat.Percent(e.Flat, stacks.Total),7} {ValueFormat.Format(e.Cum, "nanoseconds"),8} {ValueFormat.Percent(e.Cum, stacks.Total),7}  {e.Name}");
+                }
+            }
+            else
+            {
+                console.Out.WriteLine("no samples (the target was idle or exited at once)");
+            }
+            return sampler.Lost > 0 ? ExitCodes.Warnings : ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        string t = text.Trim();
+        (string Suffix, double Scale)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+        foreach (var (suffix, scale) in units)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0)
+            {
+                return TimeSpan.FromSeconds(v * scale);
+            }
+        }
+        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0)
+        {
+            return TimeSpan.FromSeconds(s);
+        }
+        throw new UsageException($"--for '{text}': give a duration like 10s, 500ms or 2m");
+    }
+}
