@@ -1,12 +1,11 @@
-using System.Text;
+using Kscope.Formats;
+using Kscope.Formats.Go;
 
 namespace Kscope.Diagnostics.Doctor;
 
 /// <summary>
-/// The Go version an executable was built with, from its build info blob (runtime/debug: 16-byte-aligned
-/// "\xff Go buildinf:", pointer size, flags; Go 1.18+ sets flag 2 and stores the version inline at +32
-/// as a varint-prefixed string). Streams the file so big binaries cost no memory.
-/// TODO: use Kscope.Formats.Go build info (issue 6) once it lands.
+/// The Go version an executable was built with. Streams the file to find the build info blob
+/// ("\xff Go buildinf:") so big binaries cost no memory, then lets <see cref="GoBuildInfo"/> parse it.
 /// </summary>
 public static class GoBinaryVersion
 {
@@ -35,7 +34,7 @@ public static class GoBinaryVersion
                 if (at >= 0)
                 {
                     file.Position = position - carry + at;
-                    var header = new byte[32 + 10 + 64];
+                    var header = new byte[64 << 10]; // version and module info follow the 32-byte header
                     int got = file.ReadAtLeast(header, 32, throwOnEndOfStream: false);
                     return got < 32 ? null : Parse(header.AsSpan(0, got));
                 }
@@ -52,37 +51,25 @@ public static class GoBinaryVersion
         }
     }
 
-    /// <summary>Parses the build info header (at least 32 bytes starting at the magic).</summary>
+    /// <summary>The version from a build info blob starting at the magic; pre-1.18 blobs keep it behind pointers.</summary>
     public static string? Parse(ReadOnlySpan<byte> header)
     {
         if (header.Length < 32 || !header.StartsWith(s_magic))
         {
             return null;
         }
-        byte flags = header[15];
-        if ((flags & 2) == 0)
+        if ((header[15] & 2) == 0)
         {
             return "go1.17 or older";
         }
-        ReadOnlySpan<byte> rest = header[32..];
-        ulong length = 0;
-        int shift = 0, i = 0;
-        while (i < rest.Length && i < 10)
+        try
         {
-            byte b = rest[i++];
-            length |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0)
-            {
-                break;
-            }
-            shift += 7;
+            return GoBuildInfo.Parse(header)?.GoVersion;
         }
-        if (length == 0 || length > 64 || (ulong)(rest.Length - i) < length)
+        catch (MalformedDataException)
         {
             return null;
         }
-        string version = Encoding.UTF8.GetString(rest.Slice(i, (int)length));
-        return version.StartsWith("go", StringComparison.Ordinal) ? version : null;
     }
 
     /// <summary>(major, minor) of "go1.22.5" / "go1.25rc1"; null when unparseable.</summary>

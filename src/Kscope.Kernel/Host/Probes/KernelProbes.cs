@@ -54,52 +54,57 @@ public static class KernelProbes
 
     private static unsafe ProbeResult ProbeBpf()
     {
-        const int BpfMapCreate = 0, BpfProgLoad = 5, MapTypeArray = 2, ProgTypeSocketFilter = 1;
-        var map = new BpfAttrMapCreateProbe { MapType = MapTypeArray, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
-        nint mapFd = Syscall.Invoke(SyscallNumbers.Bpf, BpfMapCreate, (nint)(&map), sizeof(BpfAttrMapCreateProbe));
-        Errno mapErrno = mapFd < 0 ? KernelException.LastErrno() : Errno.None;
-        string mapText = "bpf(BPF_MAP_CREATE, array key 4 value 4 entries 1)";
-        if (mapFd < 0)
+        const uint MapTypeArray = 2, ProgTypeSocketFilter = 1;
+        const string MapText = "bpf(BPF_MAP_CREATE, array key 4 value 4 entries 1)";
+        const string ProgText = "bpf(BPF_PROG_LOAD, socket_filter, 2 insns: r0 = 0; exit)";
+        var map = new MapCreateAttr { MapType = MapTypeArray, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        SafeFd mapFd;
+        try
         {
-            return Failed(Bpf, mapText, mapErrno);
+            mapFd = Native.Bpf.MapCreate(ref map);
         }
-        using var mapHandle = new SafeFd((int)mapFd);
-
-        // r0 = 0; exit
-        ulong* insns = stackalloc ulong[2] { 0x00000000_000000b7UL, 0x00000000_00000095UL };
-        byte* license = stackalloc byte[4] { (byte)'G', (byte)'P', (byte)'L', 0 };
-        var prog = new BpfAttrProgLoadProbe { ProgType = ProgTypeSocketFilter, InsnCnt = 2, Insns = (ulong)insns, License = (ulong)license };
-        nint progFd = Syscall.Invoke(SyscallNumbers.Bpf, BpfProgLoad, (nint)(&prog), sizeof(BpfAttrProgLoadProbe));
-        Errno progErrno = progFd < 0 ? KernelException.LastErrno() : Errno.None;
-        string progText = "bpf(BPF_PROG_LOAD, socket_filter, 2 insns: r0 = 0; exit)";
-        if (progFd < 0)
+        catch (KernelException e)
         {
-            ProbeResult failed = Failed(Bpf, progText, progErrno);
-            return failed with { Evidence = $"{mapText} = fd; {failed.Evidence}" };
+            return Failed(Bpf, MapText, e.Errno);
         }
-        using var progHandle = new SafeFd((int)progFd);
-        return new(Bpf, ProbeOutcome.Present, $"{mapText} = fd; {progText} = fd");
+        using (mapFd)
+        {
+            // r0 = 0; exit
+            ulong* insns = stackalloc ulong[2] { 0x00000000_000000b7UL, 0x00000000_00000095UL };
+            byte* license = stackalloc byte[4] { (byte)'G', (byte)'P', (byte)'L', 0 };
+            var prog = new ProgLoadAttr { ProgType = ProgTypeSocketFilter, InsnCnt = 2, Insns = (ulong)insns, License = (ulong)license };
+            try
+            {
+                using SafeFd progFd = Native.Bpf.ProgLoad(ref prog);
+            }
+            catch (KernelException e)
+            {
+                ProbeResult failed = Failed(Bpf, ProgText, e.Errno);
+                return failed with { Evidence = $"{MapText} = fd; {failed.Evidence}" };
+            }
+        }
+        return new(Bpf, ProbeOutcome.Present, $"{MapText} = fd; {ProgText} = fd");
     }
 
-    private static unsafe ProbeResult ProbePerfEventOpen()
+    private static ProbeResult ProbePerfEventOpen()
     {
         const uint PerfTypeSoftware = 1, PerfCountSwCpuClock = 0;
-        const nint PerfFlagFdCloexec = 8;
-        var attr = new PerfEventAttrProbe
+        const string Text = "perf_event_open(software cpu-clock, this process, any cpu)";
+        var attr = new PerfEventAttr
         {
             Type = PerfTypeSoftware,
-            Size = PerfEventAttrProbe.SizeVer0,
             Config = PerfCountSwCpuClock,
-            Flags = 1UL | (1UL << 5) | (1UL << 6), // disabled, exclude_kernel, exclude_hv: allowed at paranoid 2
+            // disabled, and counting user time only: allowed even at perf_event_paranoid 2
+            Flags = PerfEventAttrFlags.Disabled | PerfEventAttrFlags.ExcludeKernel | PerfEventAttrFlags.ExcludeHv,
         };
-        nint fd = Syscall.Invoke(SyscallNumbers.PerfEventOpen, (nint)(&attr), 0, -1, -1, PerfFlagFdCloexec);
-        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
-        const string Text = "perf_event_open(software cpu-clock, this process, any cpu)";
-        if (fd < 0)
+        try
         {
-            return Failed(PerfEventOpen, Text, errno, absent: [Errno.ENOSYS, Errno.ENOENT, Errno.ENODEV]);
+            using SafeFd fd = PerfEvents.Open(ref attr, pid: 0, cpu: -1);
         }
-        using var handle = new SafeFd((int)fd);
+        catch (KernelException e)
+        {
+            return Failed(PerfEventOpen, Text, e.Errno, absent: [Errno.ENOSYS, Errno.ENOENT, Errno.ENODEV]);
+        }
         return new(PerfEventOpen, ProbeOutcome.Present, $"{Text} = fd");
     }
 
