@@ -17,6 +17,9 @@ struct event {
     char comm[16];
 };
 
+// Puts struct event into the object's BTF so `kscope bpf run --record event` can decode records.
+const struct event *unused_event __attribute__((unused));
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 64 * 1024);

@@ -31,5 +31,6 @@ public static class Program
         yield return Commands.ProfileCommand.Create(console);
         yield return Commands.SymbolizeCommand.Create(console);
         yield return Commands.BuildInfoCommand.Create(console);
+        yield return Commands.BpfCommand.Create(console);
     }
 }

@@ -100,6 +100,10 @@ public static unsafe class Features
     public static FeatureStatus TracingPrograms(ProgramType type, AttachType attach, uint attachBtfId) =>
         s_cache.GetOrAdd($"tracing:{type}:{attach}", _ =>
         {
+            if (HasProgramType(type) == FeatureStatus.Absent)
+            {
+                return FeatureStatus.Absent;
+            }
             if (attachBtfId == 0)
             {
                 return FeatureStatus.Unknown;
@@ -156,9 +160,13 @@ public static unsafe class Features
     private static FeatureStatus ProbeProgram(ProgramType type, AttachType? attach, InstructionList? insns, out string log)
     {
         log = "";
-        if (type is ProgramType.Tracing or ProgramType.Lsm or ProgramType.Ext or ProgramType.StructOps)
+        if (type is ProgramType.Tracing or ProgramType.Lsm or ProgramType.Ext)
         {
-            return FeatureStatus.Unknown; // need a BTF target; see TracingPrograms
+            return ProbeBtfAttached(type);
+        }
+        if (type is ProgramType.StructOps)
+        {
+            return FeatureStatus.Unknown; // needs a struct_ops map and its BTF to test
         }
         try
         {
@@ -167,6 +175,7 @@ public static unsafe class Features
                 Name = "kscope_probe",
                 Type = type,
                 ExpectedAttachType = attach,
+                Flags = type == ProgramType.Syscall ? 1u << 4 : 0, // BPF_F_SLEEPABLE: syscall programs must be sleepable
                 Instructions = insns ?? new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
             });
             return FeatureStatus.Present;
@@ -190,6 +199,43 @@ public static unsafe class Features
         }
     }
 
+    /// <summary>
+    /// Tracing, LSM and extension programs need a BTF attach target. As libbpf does, load one against
+    /// BTF id 1 (never a function): a kernel that supports the type complains about the target
+    /// ("… is not a function"); one that does not refuses the type itself.
+    /// </summary>
+    private static FeatureStatus ProbeBtfAttached(ProgramType type)
+    {
+        var spec = new ProgramSpec
+        {
+            Name = "kscope_probe",
+            Type = type,
+            ExpectedAttachType = type switch { ProgramType.Tracing => AttachType.TraceFentry, ProgramType.Lsm => AttachType.LsmMac, _ => null },
+            AttachBtfId = 1,
+            Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+        };
+        try
+        {
+            using Program p = Program.Load(spec, new ProgramLoadOptions { LogLevel = 1 });
+            return FeatureStatus.Present;
+        }
+        catch (VerifierException e)
+        {
+            return e.Log.Contains("is not a function", StringComparison.Ordinal) || e.Log.Contains("not a struct", StringComparison.Ordinal)
+                ? FeatureStatus.Present
+                : FeatureStatus.Absent;
+        }
+        catch (KernelPermissionException)
+        {
+            // Refused although this process may load other programs: the kernel refuses the type itself.
+            return HasProgramType(ProgramType.SocketFilter) == FeatureStatus.Present ? FeatureStatus.Absent : FeatureStatus.Unknown;
+        }
+        catch (KernelException)
+        {
+            return FeatureStatus.Absent;
+        }
+    }
+
     private static FeatureStatus ProbeMap(MapType type)
     {
         uint pageSize = (uint)Environment.SystemPageSize;
@@ -199,7 +245,7 @@ public static unsafe class Features
             MapType.Queue or MapType.Stack => new MapSpec { Name = "kscope_probe", Type = type, ValueSize = 4, MaxEntries = 1 },
             MapType.StackTrace => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 4, ValueSize = 8, MaxEntries = 1 },
             MapType.LpmTrie => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 8, ValueSize = 4, MaxEntries = 1, Flags = 1 },
-            MapType.CgroupStorage or MapType.PerCpuCgroupStorage => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 12, ValueSize = 4 },
+            MapType.CgroupStorage or MapType.PerCpuCgroupStorage => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 16, ValueSize = 8 },
             MapType.BloomFilter => new MapSpec { Name = "kscope_probe", Type = type, ValueSize = 4, MaxEntries = 1 },
             MapType.Arena => new MapSpec { Name = "kscope_probe", Type = type, MaxEntries = 1, Flags = 1 << 10 },
             MapType.ArrayOfMaps or MapType.HashOfMaps => new MapSpec { Name = "kscope_probe", Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 1 },

@@ -123,7 +123,7 @@ public sealed unsafe class Program : IDisposable
                     string text = ObjectText(log);
                     if (text.Length == 0)
                     {
-                        throw new KernelException($"load program '{spec.Name}' ({spec.Type})", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
+                        throw KernelException.FromErrno($"load program '{spec.Name}' ({spec.Type})", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
                     }
                     throw new VerifierException(spec.Name, errno, text, errno == Errno.ENOSPC);
                 }
