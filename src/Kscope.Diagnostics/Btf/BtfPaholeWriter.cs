@@ -35,6 +35,11 @@ public sealed class BtfPaholeWriter
         sb.Append(t.Kind == BtfKind.Union ? "union " : "struct ").Append(t.Name).Append(" {\n");
         long lastLine = 0;
         Body(layout, 1, sb, ref lastLine);
+        if (layout.IsUnion)
+        {
+            sb.Append("};\n"); // pahole prints no summary for unions
+            return;
+        }
         sb.Append('\n');
         Indent(sb, 1).Append($"/* size: {layout.Size}, cachelines: {BtfLayout.CacheLines(layout.Size, _cacheLine)}, members: {layout.Members.Count} */\n");
         if (layout.HoleCount > 0)
