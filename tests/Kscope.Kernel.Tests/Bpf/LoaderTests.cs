@@ -18,7 +18,7 @@ public class LoaderTests
         Assert.Equal(1024u, spec.Maps["opens_by_tgid"].MaxEntries);
         Assert.Contains(spec.Maps.Values, m => m.Section == ".rodata" && m.Freeze);
         Assert.Contains(spec.Maps.Values, m => m.Section == ".bss");
-        Assert.Equal(new[] { "sequence", "target_tgid", "total_opens" }, spec.Variables.Keys.Order());
+        Assert.Equal(new[] { "sequence", "target_tgid", "total_opens", "unused_event" }, spec.Variables.Keys.Order());
         ProgramSpec p = Assert.Single(spec.Programs.Values);
         Assert.Equal("count_openat", p.Name);
         Assert.Equal(ProgramType.Tracepoint, p.Type);
@@ -58,7 +58,9 @@ public class LoaderTests
         ulong count = c.Maps["opens_by_tgid"].Lookup<uint, ulong>((uint)Environment.ProcessId) ?? 0;
         Assert.True(count >= (ulong)records.Count);
         Map bss = c.Maps.Values.Single(m => m.Spec?.Section == ".bss");
-        Assert.Equal(count, bss.Lookup<uint, ulong>(0));
+        var bssValue = new byte[bss.ValueSize];
+        Assert.True(bss.Lookup(new byte[4], bssValue));
+        Assert.Equal(count, BitConverter.ToUInt64(bssValue, (int)spec.Variables["total_opens"].Offset));
     }
 
     [Fact]
