@@ -16,6 +16,14 @@ public sealed class KernelStructVerifier
 
     public KernelStructVerifier(BtfTypes btf) => _btf = btf;
 
+    /// <summary>
+    /// The running kernel may predate the mirrors (the tests/kernels guests run 5.10-6.12): a member
+    /// the kernel's BTF lacks entirely, and a size larger than the kernel's, are tolerated, since the
+    /// kernel never reads members it does not know (extensible uapi structs: it rejects non-zero bytes
+    /// past its own size). Every member the kernel has must still match exactly.
+    /// </summary>
+    public bool AllowOlderKernel { get; init; }
+
     /// <summary>Verifies every [KernelStruct] type of an assembly file (read from metadata, not loaded).</summary>
     public IReadOnlyList<KernelStructMismatch> VerifyAssembly(string assemblyPath, out IReadOnlyList<ManagedStructLayout> checkedTypes)
     {
@@ -49,7 +57,7 @@ public sealed class KernelStructVerifier
             return result;
         }
         string what = kernel.Kind == BtfKind.Union ? "union" : "struct";
-        if (managed.Prefix ? managed.Size > kernel.Size : managed.Size != kernel.Size)
+        if (AllowOlderKernel ? managed.Size < kernel.Size && !managed.Prefix : managed.Prefix ? managed.Size > kernel.Size : managed.Size != kernel.Size)
         {
             Report(null, managed.Prefix
                 ? $"size {managed.Size} is larger than the kernel's {kernel.Size} ({what} {kernel.Name}, Prefix = true)"
@@ -63,6 +71,10 @@ public sealed class KernelStructVerifier
             }
             if (!TryFindMember(kernel, field.KernelPath, out long bitOffset, out long size, out uint bitfield, out string? problem))
             {
+                if (AllowOlderKernel && problem!.Contains(" has no member ", StringComparison.Ordinal))
+                {
+                    continue; // newer than this kernel
+                }
                 Report(field.Name, problem!);
                 continue;
             }

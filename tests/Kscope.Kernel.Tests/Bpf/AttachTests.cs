@@ -4,6 +4,7 @@ using Kscope.Native;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
+[Trait("Category", "Kernel")]
 public class AttachTests
 {
     [Fact]

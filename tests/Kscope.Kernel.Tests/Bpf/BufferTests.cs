@@ -2,6 +2,7 @@ using Kscope.Kernel.Bpf;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
+[Trait("Category", "Kernel")]
 public class BufferTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Kscope.Kernel.Bpf;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
+[Trait("Category", "Kernel")]
 public class MapTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using static Kscope.Kernel.Bpf.Register;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
+[Trait("Category", "Kernel")]
 public class ProgramTests
 {
     [Fact]

@@ -15,9 +15,16 @@ internal static class KvmFixture
         }
         catch (KernelFeatureNotSupportedException e)
         {
-            Requires.KernelLacks($"/dev/kvm ({e.Message})");
+            Requires.KernelLacks($"/dev/kvm ({e.Message}){NoVirtualization()}");
             throw;
         }
+    }
+
+    /// <summary>Why there is no /dev/kvm when the CPU itself offers no VMX/SVM (a QEMU TCG guest, as in tests/kernels).</summary>
+    private static string NoVirtualization()
+    {
+        string flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "";
+        return flags.Split(' ').Any(f => f is "vmx" or "svm") ? "" : "; the CPU has no vmx/svm flag (/proc/cpuinfo): emulated guests such as QEMU TCG have no hardware virtualization";
     }
 
     public static string Text(List<byte> bytes) => System.Text.Encoding.ASCII.GetString(bytes.ToArray());

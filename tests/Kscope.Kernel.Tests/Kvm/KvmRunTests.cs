@@ -4,6 +4,7 @@ using Kscope.Native.Kvm;
 
 namespace Kscope.Kernel.Tests.Kvm;
 
+[Trait("Category", "Kernel")]
 public class KvmRunTests
 {
     [Fact]

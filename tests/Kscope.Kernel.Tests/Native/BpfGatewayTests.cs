@@ -5,6 +5,7 @@ namespace Kscope.Kernel.Tests.Native;
 // Inside the namespace so that 'Bpf' binds to Kscope.Native.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
 using Kscope.Native;
 
+[Trait("Category", "Kernel")]
 public unsafe class BpfGatewayTests
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace Kscope.Kernel.Tests.Native;
 using Kscope.Native;
 
 [Collection(LeakCollection.Name)]
+[Trait("Category", "Kernel")]
 public class NativeLeakTests
 {
     [Fact]

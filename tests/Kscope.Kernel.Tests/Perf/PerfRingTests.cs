@@ -3,6 +3,7 @@ using Kscope.Native;
 
 namespace Kscope.Kernel.Tests.Perf;
 
+[Trait("Category", "Kernel")]
 public class PerfRingTests
 {
     private const ulong SampleTid = 1UL << 1;
