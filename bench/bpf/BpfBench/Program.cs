@@ -1,6 +1,7 @@
 // kscope eBPF engine benchmarks (issue 4): ring buffer delivery, map lookup cost, object load + attach time.
 using System.Diagnostics;
 using Kscope.Kernel.Bpf;
+using BpfProgram = Kscope.Kernel.Bpf.Program;
 using static Kscope.Kernel.Bpf.Register;
 
 string mode = args.Length > 0 ? args[0] : "all";
@@ -15,7 +16,7 @@ static void RingBuf()
 {
     using Map ring = Map.Create(new MapSpec { Name = "bench_rb", Type = MapType.RingBuf, MaxEntries = 1 << 22 });
     using Map lost = Counter();
-    using Program p = Program.Load(new ProgramSpec { Name = "bench_rb", Type = ProgramType.SchedCls, Instructions = Producer(ring, lost) });
+    using BpfProgram p = BpfProgram.Load(new ProgramSpec { Name = "bench_rb", Type = ProgramType.SchedCls, Instructions = Producer(ring, lost) });
     using var reader = new RingBufReader(ring);
     long delivered = 0;
     var stop = false;
@@ -46,7 +47,7 @@ static void Storm(double seconds)
 {
     using Map ring = Map.Create(new MapSpec { Name = "bench_storm", Type = MapType.RingBuf, MaxEntries = 1 << 22 });
     using Map lost = Counter();
-    using Program p = Program.Load(new ProgramSpec { Name = "bench_storm", Type = ProgramType.RawTracepoint, Instructions = Producer(ring, lost) });
+    using BpfProgram p = BpfProgram.Load(new ProgramSpec { Name = "bench_storm", Type = ProgramType.RawTracepoint, Instructions = Producer(ring, lost) });
     using var reader = new RingBufReader(ring);
     using Link link = Attach.RawTracepoint(p, "sys_enter");
     long delivered = 0;
