@@ -32,5 +32,6 @@ public static class Program
         yield return Commands.SymbolizeCommand.Create(console);
         yield return Commands.BuildInfoCommand.Create(console);
         yield return Commands.BpfCommand.Create(console);
+        yield return Commands.KvmCommand.Create(console);
     }
 }
