@@ -28,6 +28,10 @@ public sealed class UserFrames
         {
             return null;
         }
+        catch (Kscope.Native.KernelException)
+        {
+            return null; // exited (ENOENT, ESRCH) or not ours to read (EACCES)
+        }
     }
 
     public string Resolve(ulong address)

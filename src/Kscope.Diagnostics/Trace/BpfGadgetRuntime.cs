@@ -1,0 +1,134 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Kscope.Kernel.Bpf;
+
+namespace Kscope.Diagnostics.Trace;
+
+/// <summary>
+/// Runs gadgets on kscope's own eBPF stack (Kscope.Kernel.Bpf): parse the embedded object, set the
+/// filter's .rodata, load (CO-RE against the running kernel), fill the pid set, attach every program
+/// by section name (optional hooks may be missing), read ring buffer `events`.
+/// </summary>
+public sealed class BpfGadgetRuntime : IGadgetRuntime
+{
+    public IGadgetInstance Start(Gadget gadget, byte[] elfObject, TraceFilter filter, IReadOnlyDictionary<string, object> rodata)
+    {
+        Memlock.RaiseOnce();
+        CollectionSpec spec = CollectionSpec.Parse(elfObject, gadget.Object ?? gadget.Name);
+        foreach ((string name, object value) in rodata)
+        {
+            if (spec.Variables.ContainsKey(name))
+            {
+                spec.SetVariable(name, Bytes(value));
+            }
+        }
+        Collection collection = Collection.Load(spec);
+        var instance = new Instance(collection);
+        try
+        {
+            foreach (int pid in filter.Pids)
+            {
+                instance.AddPid(pid);
+            }
+            foreach ((string name, Kscope.Kernel.Bpf.Program program) in collection.Programs)
+            {
+                ProgramSpec p = spec.Programs[name];
+                bool optional = gadget.Optional.Any(o => (p.SectionName ?? "").EndsWith(o, StringComparison.Ordinal));
+                try
+                {
+                    instance.Links.Add(Collection.AttachBySection(program, p));
+                }
+                catch (Kscope.Native.KernelException) when (optional)
+                {
+                    // an optional hook this kernel lacks (e.g. openat2 before 5.6)
+                }
+            }
+            return instance;
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+    }
+
+    private static byte[] Bytes(object value) => value switch
+    {
+        byte b => [b],
+        uint u => BitConverter.GetBytes(u),
+        int i => BitConverter.GetBytes(i),
+        ulong ul => BitConverter.GetBytes(ul),
+        byte[] a => a,
+        _ => throw new ArgumentException($"unsupported .rodata value type {value.GetType().Name}", nameof(value)),
+    };
+
+    private sealed class Instance(Collection collection) : IGadgetInstance
+    {
+        private RingBufReader? _reader;
+
+        public List<Link> Links { get; } = [];
+
+        public ulong Lost
+        {
+            get
+            {
+                if (!collection.Maps.TryGetValue("lost", out Map? map))
+                {
+                    return 0;
+                }
+                ulong[]? perCpu = map.LookupPerCpu<uint, ulong>(0);
+                return perCpu is null ? 0 : perCpu.Aggregate(0UL, (a, b) => a + b);
+            }
+        }
+
+        public async IAsyncEnumerable<ReadOnlyMemory<byte>> Events([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (!collection.Maps.TryGetValue("events", out Map? map))
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                yield break;
+            }
+            _reader ??= new RingBufReader(map);
+            await foreach (BufferRecord record in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return record.Data;
+            }
+        }
+
+        public void AddPid(int pid) => collection.Maps["pids"].Update<uint, byte>((uint)pid, 1);
+
+        public IEnumerable<(byte[] Key, byte[] Value)> MapEntries(string map) =>
+            collection.Maps[map].Entries().Select(e => (e.Key, e.Value)).ToList();
+
+        public IReadOnlyList<ulong> Stack(string map, int id)
+        {
+            Map m = collection.Maps[map];
+            byte[] value = new byte[m.ValueSize];
+            if (!m.Lookup(BitConverter.GetBytes(id), value))
+            {
+                return [];
+            }
+            var frames = new List<ulong>();
+            for (int i = 0; i + 8 <= value.Length; i += 8)
+            {
+                ulong ip = BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(i));
+                if (ip == 0)
+                {
+                    break;
+                }
+                frames.Add(ip);
+            }
+            return frames;
+        }
+
+        public void Dispose()
+        {
+            foreach (Link link in Links)
+            {
+                link.Dispose();
+            }
+            _reader?.Dispose();
+            collection.Dispose();
+        }
+    }
+}
