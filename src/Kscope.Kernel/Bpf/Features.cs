@@ -221,7 +221,10 @@ public static unsafe class Features
         }
         catch (VerifierException e)
         {
+            // An extension program without a target program is refused with "Cannot replace kernel functions"
+            // by kernels that have the type (libbpf's probe reads the same message).
             return e.Log.Contains("is not a function", StringComparison.Ordinal) || e.Log.Contains("not a struct", StringComparison.Ordinal)
+                || e.Log.Contains("Cannot replace kernel functions", StringComparison.Ordinal)
                 ? FeatureStatus.Present
                 : FeatureStatus.Absent;
         }

@@ -33,7 +33,9 @@ public class KernelStructVerifierTests
         IReadOnlyList<KernelStructMismatch> mismatches = verifier.VerifyAssembly(assemblyPath, out IReadOnlyList<ManagedStructLayout> checkedTypes);
         // KVM structs live in vmlinux BTF only when KVM is built in; as a module that is not loaded (the
         // tests/kernels guests: no /dev/kvm under emulation) the kernel has no BTF for them to compare.
-        bool kvmBtf = VmlinuxBtf.Get().FindComposite("kvm_regs") is not null || VmlinuxBtf.ModuleNames().Contains("kvm");
+        // KVM's uapi structs are in vmlinux only when KVM is built in (as here); Debian builds kvm as a module,
+        // unloaded in the QEMU guests (no /dev/kvm), and its vmlinux carries only a few kvm_* structs.
+        bool kvmBtf = File.Exists("/dev/kvm") || VmlinuxBtf.ModuleNames().Contains("kvm");
         mismatches = mismatches.Where(m => kvmBtf || !(m.KernelName.StartsWith("kvm_", StringComparison.Ordinal) && m.Field is null && m.Message.Contains("has no struct or union named", StringComparison.Ordinal))).ToList();
         Assert.True(mismatches.Count == 0,
             $"{mismatches.Count} mismatches in {Path.GetFileName(assemblyPath)} against /sys/kernel/btf/vmlinux ({release}{(older ? ", members newer than it tolerated" : "")}):\n" + string.Join('\n', mismatches));
