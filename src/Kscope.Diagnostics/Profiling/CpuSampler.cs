@@ -185,7 +185,7 @@ public sealed class CpuSampler
         profile.SampleTypes.Add(new SampleType("samples", "count"));
         profile.SampleTypes.Add(new SampleType("cpu", "nanoseconds"));
         profile.Comments.Add($"kscope profile: perf_event_open cpu-clock at {frequency} Hz");
-        var kernel = new Lazy<KernelSymbols>(() => KernelSymbols.Load());
+        var kernel = new Lazy<KernelSymbols>(() => KernelSymbols.LoadOrEmpty());
         var binaries = new Dictionary<string, BinarySymbolizer?>(StringComparer.Ordinal);
         var mappings = new Dictionary<string, Mapping>(StringComparer.Ordinal);
         var functions = new Dictionary<(string, string), Function>();

@@ -5,7 +5,7 @@ namespace Kscope.Diagnostics.Symbols;
 
 /// <summary>
 /// Kernel addresses to "function+0xoff [module]" from /proc/kallsyms (text symbols, sorted once).
-/// Kept small for the trace gadgets' stacks; the profiler's symbolizer supersedes it when it lands.
+/// The one kallsyms reader: trace gadgets' stacks and the CPU profiler both use it.
 /// </summary>
 public sealed class KernelSymbols
 {
@@ -18,6 +18,19 @@ public sealed class KernelSymbols
 
     /// <summary>Reads /proc/kallsyms; all addresses are zero without CAP_SYSLOG (kptr_restrict), then nothing resolves.</summary>
     public static KernelSymbols Load(string path = "/proc/kallsyms") => Parse(File.ReadAllText(path), path);
+
+    /// <summary>Like <see cref="Load"/>, but an unreadable file gives an empty table (nothing resolves).</summary>
+    public static KernelSymbols LoadOrEmpty(string path = "/proc/kallsyms")
+    {
+        try
+        {
+            return Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Parse("", path);
+        }
+    }
 
     /// <summary>Parses kallsyms lines "ffffffff81000000 T _stext [module]"; text symbols (t/T/w/W) only.</summary>
     public static KernelSymbols Parse(string text, string source = "/proc/kallsyms")
@@ -45,14 +58,17 @@ public sealed class KernelSymbols
         return new KernelSymbols(entries.Select(e => e.Address).ToArray(), entries.Select(e => e.Name).ToArray());
     }
 
+    /// <summary>The covering symbol as "name" or "name [module]"; null when nothing covers the address.</summary>
+    public string? Lookup(ulong address)
+    {
+        int i = Index(address);
+        return i >= 0 ? _names[i] : null;
+    }
+
     /// <summary>"vfs_read+0x1a" (or "name+0x1a [module]"); "0xADDRESS" when nothing covers it.</summary>
     public string Resolve(ulong address)
     {
-        int i = Array.BinarySearch(_addresses, address);
-        if (i < 0)
-        {
-            i = ~i - 1;
-        }
+        int i = Index(address);
         if (i < 0)
         {
             return $"0x{address:x}";
@@ -61,5 +77,11 @@ public sealed class KernelSymbols
         int space = name.IndexOf(' ', StringComparison.Ordinal);
         ulong offset = address - _addresses[i];
         return space < 0 ? $"{name}+0x{offset:x}" : $"{name[..space]}+0x{offset:x} {name[(space + 1)..]}";
+    }
+
+    private int Index(ulong address)
+    {
+        int i = Array.BinarySearch(_addresses, address);
+        return i >= 0 ? i : ~i - 1;
     }
 }

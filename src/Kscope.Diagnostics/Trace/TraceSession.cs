@@ -206,17 +206,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         return ips.Select(ip => frames?.Resolve(ip) ?? $"0x{ip:x}").ToArray();
     }
 
-    private static Symbols.KernelSymbols LoadKernelSymbols()
-    {
-        try
-        {
-            return Symbols.KernelSymbols.Load();
-        }
-        catch (IOException)
-        {
-            return Symbols.KernelSymbols.Parse("");
-        }
-    }
+    private static Symbols.KernelSymbols LoadKernelSymbols() => Symbols.KernelSymbols.LoadOrEmpty();
 
     private static async Task IgnoreCancel(Task task)
     {
