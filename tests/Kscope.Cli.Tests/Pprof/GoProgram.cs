@@ -48,6 +48,10 @@ internal static class GoProgram
 
     public static string Go(params string[] args)
     {
+        Requires.Tool("go", "golang-go");
+        // Callers such as "go tool pprof" may come before the program is built: the working
+        // directory must exist on its own (ENOENT from chdir otherwise, reported as "go" missing).
+        Directory.CreateDirectory(Dir);
         var psi = new ProcessStartInfo("go") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Dir };
         foreach (string a in args)
         {
