@@ -81,6 +81,17 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
             }
         }
 
+        public IReadOnlyList<ReadOnlyMemory<byte>> Drain()
+        {
+            var records = new List<ReadOnlyMemory<byte>>();
+            if (collection.Maps.TryGetValue("events", out Map? map))
+            {
+                _reader ??= new RingBufReader(map);
+                _reader.Read((_, data) => records.Add(data.ToArray()));
+            }
+            return records;
+        }
+
         public async IAsyncEnumerable<ReadOnlyMemory<byte>> Events([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             if (!collection.Maps.TryGetValue("events", out Map? map))

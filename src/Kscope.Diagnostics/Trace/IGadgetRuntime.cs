@@ -17,6 +17,13 @@ public interface IGadgetInstance : IDisposable
     /// <summary>Records of ring buffer `events`, as they arrive, until cancelled (empty for gadgets without one).</summary>
     IAsyncEnumerable<ReadOnlyMemory<byte>> Events(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Every record committed to ring buffer `events` and not yet read, now, without waiting. Called
+    /// after <see cref="Events"/> has ended, so that what the kernel wrote before the end (the last
+    /// syscalls of an exiting command) is printed, not dropped.
+    /// </summary>
+    IReadOnlyList<ReadOnlyMemory<byte>> Drain();
+
     /// <summary>Records the kernel could not deliver (ring buffer full), counted by the reader.</summary>
     ulong Lost { get; }
 

@@ -57,11 +57,15 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             reason = cancellationToken.IsCancellationRequested ? "interrupted" : first == commandDone && command is not null ? "command exited" : "duration";
             if (first == commandDone && command is not null)
             {
-                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false); // let the last records arrive
+                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false); // records of other processes still in flight; the command's own are drained below
             }
             await stop.CancelAsync().ConfigureAwait(false);
             await IgnoreCancel(pump).ConfigureAwait(false);
             await IgnoreCancel(ticks).ConfigureAwait(false);
+            foreach (ReadOnlyMemory<byte> record in instance.Drain())
+            {
+                WriteEvent(record.Span);
+            }
             PrintAggregates(instance, final: true);
             lost = instance.Lost;
         }
@@ -92,9 +96,14 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
     {
         await foreach (ReadOnlyMemory<byte> record in instance.Events(stop).ConfigureAwait(false))
         {
-            _events++;
-            writer.Write(Decode(options.Gadget.Name, record.Span), "event", options.Gadget.StreamColumns);
+            WriteEvent(record.Span);
         }
+    }
+
+    private void WriteEvent(ReadOnlySpan<byte> record)
+    {
+        _events++;
+        writer.Write(Decode(options.Gadget.Name, record), "event", options.Gadget.StreamColumns);
     }
 
     private async Task TickAsync(IGadgetInstance instance, CancellationToken stop)
