@@ -94,7 +94,10 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 			return 0;
 	}
 	struct futex_start s = {};
-	s.waiters = __sync_fetch_and_add(n, 1) + 1;
+	/* A plain atomic add and a read, not a fetch-add: BPF_FETCH needs 5.12 (5.10 rejects the
+	 * program with "BPF_STX uses reserved fields"); a racing waiter may make the count one high. */
+	__sync_fetch_and_add(n, 1);
+	s.waiters = *n;
 	s.ts = bpf_ktime_get_ns();
 	s.uaddr = ctx->args[0];
 	s.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);

@@ -60,7 +60,9 @@ struct set_state_ctx {
 	__u8 daddr_v6[16];
 };
 
-/* tcp:tcp_retransmit_skb (include/trace/events/tcp.h) */
+/* tcp:tcp_retransmit_skb (include/trace/events/tcp.h), the part every kernel shares: later kernels (6.1) insert
+ * `family` before the addresses (5.10 has none), and attaching a program that reads past the end of
+ * the kernel's record fails with EACCES, so family and addresses come from the socket (CO-RE). */
 struct retransmit_ctx {
 	__u64 common;
 	const void *skbaddr;
@@ -68,11 +70,6 @@ struct retransmit_ctx {
 	__s32 state;
 	__u16 sport;
 	__u16 dport;
-	__u16 family;
-	__u8 saddr[4];
-	__u8 daddr[4];
-	__u8 saddr_v6[16];
-	__u8 daddr_v6[16];
 };
 
 /* kernel socket structs for accept (CO-RE) */
@@ -199,15 +196,16 @@ int tcp_retransmit(struct retransmit_ctx *ctx)
 	e->skaddr = sk;
 	e->oldstate = ctx->state;
 	e->newstate = ctx->state;
-	e->family = ctx->family;
 	e->sport = ctx->sport;
 	e->dport = ctx->dport;
-	if (ctx->family == 10) {
-		__builtin_memcpy(e->saddr, ctx->saddr_v6, 16);
-		__builtin_memcpy(e->daddr, ctx->daddr_v6, 16);
+	struct sock *s = (struct sock *)sk;
+	e->family = BPF_CORE_READ(s, __sk_common.skc_family);
+	if (e->family == 10) {
+		BPF_CORE_READ_INTO(&e->saddr, s, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, s, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	} else {
-		__builtin_memcpy(e->saddr, ctx->saddr, 4);
-		__builtin_memcpy(e->daddr, ctx->daddr, 4);
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, s, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, s, __sk_common.skc_daddr);
 	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;

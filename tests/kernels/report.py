@@ -4,7 +4,7 @@ import glob, os, sys
 import xml.etree.ElementTree as ET
 
 out_dir, kernels = sys.argv[1], sys.argv[2:]
-rows, details, bad = [], [], False
+rows, details, notes, bad = [], [], [], False
 for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
     kernel = os.path.basename(run)
     if not any(kernel.startswith(k + ".") for k in kernels):
@@ -20,6 +20,7 @@ for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
             r = test.get("result")
             if r == "Pass":
                 p += 1
+                notes.extend(f"{kernel}  {line.strip()}" for line in (test.findtext("output") or "").splitlines() if line.strip().startswith("co-re:"))
             elif r == "Fail":
                 f += 1
                 msg = (test.findtext("failure/message") or "").strip().splitlines()
@@ -32,6 +33,6 @@ for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
 print(f"{'kernel':<22} {'passed':>7} {'failed':>7} {'skipped':>8}")
 for k, p, f, s, note in rows:
     print(f"{k:<22} {p!s:>7} {f!s:>7} {s!s:>8} {note}")
-for d in details:
+for d in details + notes:
     print(d)
 sys.exit(1 if bad or not rows else 0)

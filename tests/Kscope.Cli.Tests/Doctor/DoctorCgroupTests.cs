@@ -11,6 +11,7 @@ namespace Kscope.Cli.Tests.Doctor;
 /// v2 where the cpu controller is there): a child cgroup with a 0.2-CPU quota, a CPU-burning child
 /// moved in, and `doctor --pid` reporting the quota, the CPUs, the rising throttling and GOMAXPROCS.
 /// </summary>
+[Trait("Category", "Kernel")]
 public class DoctorCgroupTests
 {
     [Fact]

@@ -22,6 +22,7 @@ public class DoctorCommandTests
     }
 
     [Fact]
+    [Trait("Category", "Kernel")]
     public void Json_AllChecks_ValidatesAgainstDocumentedSchema()
     {
         var (code, console) = Run("--json");
@@ -39,6 +40,7 @@ public class DoctorCommandTests
     }
 
     [Fact]
+    [Trait("Category", "Kernel")]
     public void Json_KernelValues_MatchIndependentSources()
     {
         var (_, console) = Run("--json", "--check", "kernel.release", "--check", "limits.cpus", "--check", "toolchain.glibc", "--check", "limits.rlimit.nofile");

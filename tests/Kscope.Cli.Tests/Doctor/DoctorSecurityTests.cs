@@ -6,6 +6,7 @@ namespace Kscope.Cli.Tests.Doctor;
 public class DoctorSecurityTests
 {
     [Fact]
+    [Trait("Category", "Kernel")]
     public void AslrMeasured_ReportsRandomBitsWhenSysctlSaysSo()
     {
         var (_, console) = DoctorCommandTests.Run("--json", "--check", "security.aslr");
@@ -17,6 +18,7 @@ public class DoctorSecurityTests
     }
 
     [Fact]
+    [Trait("Category", "Kernel")]
     public void AslrMeasurement_MmapBitsAtLeastHalfOfMmapRndBits()
     {
         AslrMeasurement.Result r = AslrMeasurement.Measure(10, File.Exists("/bin/cat") ? "/bin/cat" : "/usr/bin/cat");
@@ -32,6 +34,7 @@ public class DoctorSecurityTests
     }
 
     [Fact]
+    [Trait("Category", "Kernel")]
     public void CpuFlags_MatchCpuinfo()
     {
         var (_, console) = DoctorCommandTests.Run("--json", "--check", "security.cpu");

@@ -39,6 +39,7 @@ public class ProfileCommandTests
     }
 
     [Fact]
+    [Trait("Category", "Kernel")] // perf_event_open sampling and frame-pointer unwinding on each kernel
     public void Profile_CProgramWithFramePointers_HotFunctionsOnTop()
     {
         Requires.Root();

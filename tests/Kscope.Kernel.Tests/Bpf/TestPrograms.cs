@@ -53,9 +53,12 @@ internal static class TestPrograms
             Asm.Add.Imm(R2, -72),
             Asm.Call(BpfHelper.MapLookupElem),
             Asm.JEq.Imm(R0, 0, "emit"),
-            Asm.Mov.Imm(R1, 1),
-            Asm.Atomic(AtomicOperation.FetchAdd, R0, 0, R1, Size.DWord),
-            Asm.StoreMem(R10, -64, R1, Size.DWord));
+            // A plain read-modify-write, not BPF_FETCH (5.12+): BPF_PROG_TEST_RUN repeats the program on
+            // one CPU, one run after another, and 5.10 rejects fetch with "BPF_STX uses reserved fields".
+            Asm.LoadMem(R1, R0, 0, Size.DWord),
+            Asm.StoreMem(R10, -64, R1, Size.DWord),
+            Asm.Add.Imm(R1, 1),
+            Asm.StoreMem(R0, 0, R1, Size.DWord));
         if (output.Type == MapType.RingBuf)
         {
             list.Label("emit").Emit(
