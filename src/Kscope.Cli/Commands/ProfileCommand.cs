@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Pprof;
 using Kscope.Diagnostics.Profiling;
+using Kscope.Diagnostics.Trace;
 using Kscope.Formats.Pprof;
 
 namespace Kscope.Cli.Commands;
@@ -53,53 +53,28 @@ public static class ProfileCommand
             }
             string? forText = parse.GetValue(duration);
             TimeSpan length = forText is null ? (argv.Length > 0 ? TimeSpan.FromDays(365) : TimeSpan.FromSeconds(10)) : ParseDuration(forText);
-            Process? child = null;
-            ProfileTarget target;
-            if (argv.Length > 0)
+            // A command starts stopped (a shell that SIGSTOPs itself before exec) and is resumed once the
+            // events are enabled: its first instruction is sampled and kscope's own start-up is over.
+            if (argv.Length > 0 && !IsRunnable(argv[0]))
             {
-                var psi = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
-                foreach (string a in argv.AsSpan(1))
-                {
-                    psi.ArgumentList.Add(a);
-                }
-                try
-                {
-                    child = Process.Start(psi) ?? throw new UsageException($"cannot start {argv[0]}");
-                }
-                catch (System.ComponentModel.Win32Exception e)
-                {
-                    throw new UsageException($"start {argv[0]}: {e.Message}");
-                }
-                target = new ProfileTarget(Pid: child.Id);
+                throw new UsageException($"start {argv[0]}: {(argv[0].Contains('/') ? "no such executable file" : "not found on PATH")}");
             }
-            else
-            {
-                target = new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
-            }
+            using StoppedCommand? child = argv.Length > 0 ? StoppedCommand.Start(argv, verb: "profile") : null;
+            ProfileTarget target = child is not null
+                ? new ProfileTarget(Pid: child.Pid)
+                : new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
             var sampler = new CpuSampler();
-            Profile profile;
-            try
+            Action<TimeSpan, ulong>? progress = console.IsTerminal
+                ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")
+                : null;
+            Profile profile = await sampler.RunAsync(target, hz, length, progress, child is null ? null : () => child.HasExited, token, child is null ? null : child.Resume);
+            if (console.IsTerminal)
             {
-                Action<TimeSpan, ulong>? progress = console.IsTerminal
-                    ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")
-                    : null;
-                profile = await sampler.RunAsync(target, hz, length, progress, child is null ? null : () => child.HasExited, token);
-                if (console.IsTerminal)
-                {
-                    console.Error.WriteLine();
-                }
+                console.Error.WriteLine();
             }
-            finally
+            if (child is not null && !child.HasExited)
             {
-                if (child is not null)
-                {
-                    if (!child.HasExited)
-                    {
-                        child.Kill(entireProcessTree: true);
-                    }
-                    await child.WaitForExitAsync(CancellationToken.None);
-                    child.Dispose();
-                }
+                child.Dispose(); // --for ended first: stop the command (Dispose kills it)
             }
             string path = parse.GetValue(output)!;
             ProfileWriter.WriteFile(profile, path);
@@ -129,6 +104,19 @@ public static class ProfileCommand
             return sampler.Lost > 0 ? ExitCodes.Warnings : ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>The shell would exec it: a path to an executable file, or a name found on PATH.</summary>
+    private static bool IsRunnable(string command)
+    {
+        static bool Executable(string path) =>
+            File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+        if (command.Contains('/'))
+        {
+            return Executable(command);
+        }
+        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries);
+        return path.Any(dir => Executable(Path.Combine(dir, command)));
     }
 
     private static TimeSpan ParseDuration(string text)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Kscope.Diagnostics.Symbols;
 using Kscope.Formats;
 using Kscope.Formats.Elf;
@@ -19,17 +21,34 @@ public sealed class CpuSampler
 {
     private const ulong SampleType = PerfRecords.SampleIp | PerfRecords.SampleTid | PerfRecords.SampleTime | PerfRecords.SamplePeriod | PerfRecords.SampleCallchain;
     private const int PerfFlagPidCgroup = 1 << 2;
+    private const int RingPages = 64;
 
     private readonly Dictionary<(int Pid, CallchainKey Chain), (long Count, long Nanos)> _stacks = [];
-    private readonly Dictionary<int, ProcessMaps> _maps = [];
+    private readonly Dictionary<int, ProcessMaps?> _maps = [];
+    private PerfRecordHandler? _handler;
     private readonly Dictionary<int, PerfMap?> _perfMaps = [];
 
     public ulong Samples { get; private set; }
 
     public ulong Lost { get; private set; }
 
-    /// <summary>Samples for <paramref name="duration"/> (or until cancelled, or until <paramref name="stopWhen"/> says so).</summary>
-    public async Task<Profile> RunAsync(ProfileTarget target, int frequency, TimeSpan duration, Action<TimeSpan, ulong>? progress, Func<bool>? stopWhen, CancellationToken ct)
+    /// <summary>
+    /// Samples for <paramref name="duration"/> (or until cancelled, until <paramref name="stopWhen"/> says so,
+    /// or until every sampled task has exited). <paramref name="started"/> runs once the events are enabled
+    /// (a command started stopped is resumed there).
+    /// </summary>
+    /// <remarks>
+    /// The reading loop runs on its own thread and sleeps in epoll_wait: the kernel wakes it only when
+    /// a ring is half full (wakeup_watermark), and a timer tick (1 s, 250 ms with a progress line or a
+    /// stop condition) drains the rings and reports progress. No thread-pool timers (their workers spin
+    /// on wake-up), no work per sample beyond counting the raw callchain: symbolization happens after
+    /// sampling stops. The drain methods are jitted fully optimized at first use, so no tiered re-JIT
+    /// runs while the target does.
+    /// </remarks>
+    public Task<Profile> RunAsync(ProfileTarget target, int frequency, TimeSpan duration, Action<TimeSpan, ulong>? progress, Func<bool>? stopWhen, CancellationToken ct, Action? started = null) =>
+        Task.Factory.StartNew(() => Run(target, frequency, duration, progress, stopWhen, started, ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private Profile Run(ProfileTarget target, int frequency, TimeSpan duration, Action<TimeSpan, ulong>? progress, Func<bool>? stopWhen, Action? started, CancellationToken ct)
     {
         var events = new List<PerfEvent>();
         SafeFd? cgroup = null;
@@ -53,42 +72,35 @@ public sealed class CpuSampler
                     Config = PerfEvents.SoftwareCpuClock,
                     SampleFreq = (ulong)frequency,
                     SampleType = SampleType,
-                    Flags = PerfEventAttrFlags.Freq | PerfEventAttrFlags.Disabled | (target.Pid is not null ? PerfEventAttrFlags.Inherit : 0),
-                    WakeupEvents = 16,
+                    Flags = PerfEventAttrFlags.Freq | PerfEventAttrFlags.Disabled | PerfEventAttrFlags.Watermark |
+                            (target.Pid is not null ? PerfEventAttrFlags.Inherit : 0),
+                    WakeupWatermark = RingPages * 4096 / 2,
                     SampleMaxStack = 127,
                 };
                 PerfEvent e = PerfEvent.Open(attr, pid, cpu, -1, flags, $"perf_event_open cpu-clock for {target} on cpu {cpu}");
                 events.Add(e);
-                e.MapRing(64);
+                e.MapRing(RingPages);
             }
+            using var epoll = new Epoll();
+            using SafeFd wake = EventFd.Create();
+            epoll.Add(wake, Epoll.In, ulong.MaxValue);
+            for (int i = 0; i < events.Count; i++)
+            {
+                epoll.Add(events[i].Fd, Epoll.In, (ulong)i);
+            }
+            using CancellationTokenRegistration registration = ct.Register(() => EventFd.Signal(wake));
             foreach (PerfEvent e in events)
             {
                 e.Enable();
             }
-            TimeSpan lastMaps = TimeSpan.Zero;
-            while (clock.Elapsed < duration && !ct.IsCancellationRequested && !(stopWhen?.Invoke() ?? false))
-            {
-                try
-                {
-                    await Task.Delay(100, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                Drain(events);
-                if (clock.Elapsed - lastMaps > TimeSpan.FromSeconds(1))
-                {
-                    RefreshMaps();
-                    lastMaps = clock.Elapsed;
-                }
-                progress?.Invoke(clock.Elapsed, Samples);
-            }
+            clock.Restart();
+            started?.Invoke();
+            Loop(events, epoll, clock, duration, progress, stopWhen, target.Pid is not null, ct);
             foreach (PerfEvent e in events)
             {
                 e.Disable();
             }
-            Drain(events);
+            DrainAll(events);
             RefreshMaps();
             foreach (PerfEvent e in events)
             {
@@ -106,35 +118,90 @@ public sealed class CpuSampler
         return Build(frequency, startNanos, clock.Elapsed);
     }
 
-    private void Drain(List<PerfEvent> events)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Loop(List<PerfEvent> events, Epoll epoll, Stopwatch clock, TimeSpan duration, Action<TimeSpan, ulong>? progress, Func<bool>? stopWhen, bool perTask, CancellationToken ct)
+    {
+        int tick = progress is null && stopWhen is null ? 1000 : 250;
+        Span<EpollEvent> ready = stackalloc EpollEvent[16];
+        int open = events.Count;
+        TimeSpan lastDrain = TimeSpan.Zero, lastMaps = TimeSpan.Zero;
+        while (!ct.IsCancellationRequested && !(stopWhen?.Invoke() ?? false))
+        {
+            TimeSpan left = duration - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+            int n = epoll.Wait(ready, (int)Math.Min(tick, Math.Ceiling(left.TotalMilliseconds)));
+            for (int i = 0; i < n; i++)
+            {
+                if (ready[i].Data == ulong.MaxValue)
+                {
+                    continue; // cancelled: the loop condition sees it
+                }
+                PerfEvent e = events[(int)ready[i].Data];
+                Drain(e);
+                if ((ready[i].Events & (Epoll.Hup | Epoll.Err)) != 0)
+                {
+                    // A per-task event hangs up when its task (and every inherited child) is gone.
+                    epoll.Remove(e.Fd);
+                    open--;
+                }
+            }
+            if (perTask && open == 0)
+            {
+                break;
+            }
+            TimeSpan now = clock.Elapsed;
+            if (now - lastDrain >= TimeSpan.FromMilliseconds(tick))
+            {
+                DrainAll(events);
+                lastDrain = now;
+                progress?.Invoke(now, Samples);
+            }
+            if (now - lastMaps > TimeSpan.FromSeconds(1))
+            {
+                RefreshMaps();
+                lastMaps = now;
+            }
+        }
+    }
+
+    private void DrainAll(List<PerfEvent> events)
     {
         foreach (PerfEvent e in events)
         {
-            e.Ring!.Read((header, body) =>
-            {
-                if (header.Type != (uint)PerfRecordType.Sample)
-                {
-                    return;
-                }
-                PerfSample s;
-                try
-                {
-                    s = PerfRecords.DecodeSample(body, SampleType);
-                }
-                catch (MalformedDataException)
-                {
-                    return;
-                }
-                Samples++;
-                if (!_maps.ContainsKey(s.Pid) && s.Pid > 0 && ProcessMaps.Read(s.Pid) is { } m)
-                {
-                    _maps[s.Pid] = m;
-                }
-                var key = (s.Pid, new CallchainKey(s.Callchain));
-                var (count, nanos) = _stacks.GetValueOrDefault(key);
-                _stacks[key] = (count + 1, nanos + (long)s.Period);
-            });
+            Drain(e);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Drain(PerfEvent e) => e.Ring!.Read(_handler ??= OnRecord);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnRecord(PerfEventHeader header, ReadOnlySpan<byte> body)
+    {
+        if (header.Type != (uint)PerfRecordType.Sample)
+        {
+            return;
+        }
+        PerfSample s;
+        try
+        {
+            s = PerfRecords.DecodeSample(body, SampleType);
+        }
+        catch (MalformedDataException)
+        {
+            return;
+        }
+        Samples++;
+        if (s.Pid > 0 && !_maps.ContainsKey(s.Pid))
+        {
+            _maps[s.Pid] = ProcessMaps.Read(s.Pid);
+        }
+        var key = (s.Pid, new CallchainKey(s.Callchain));
+        ref (long Count, long Nanos) slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_stacks, key, out _);
+        slot = (slot.Count + 1, slot.Nanos + (long)s.Period);
     }
 
     private void RefreshMaps()

@@ -18,25 +18,26 @@ public sealed class StoppedCommand : IDisposable
 
     public int Pid => _process.Id;
 
-    public static StoppedCommand Start(IReadOnlyList<string> command, TimeSpan? timeout = null)
+    /// <param name="verb">the kscope verb, for messages and the shell's $0 (trace, profile).</param>
+    public static StoppedCommand Start(IReadOnlyList<string> command, TimeSpan? timeout = null, string verb = "trace")
     {
         if (command.Count == 0)
         {
-            throw new TraceTargetException("trace: '--' must be followed by a command");
+            throw new TraceTargetException($"{verb}: '--' must be followed by a command");
         }
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("kill -STOP $$; exec \"$@\"");
-        start.ArgumentList.Add("kscope-trace");
+        start.ArgumentList.Add($"kscope-{verb}");
         foreach (string arg in command)
         {
             start.ArgumentList.Add(arg);
         }
-        Process process = Process.Start(start) ?? throw new TraceTargetException($"trace: could not start '{command[0]}'");
+        Process process = Process.Start(start) ?? throw new TraceTargetException($"{verb}: could not start '{command[0]}'");
         var stopped = new StoppedCommand(process);
         try
         {
-            stopped.WaitStopped(timeout ?? TimeSpan.FromSeconds(10));
+            stopped.WaitStopped(timeout ?? TimeSpan.FromSeconds(10), verb);
         }
         catch
         {
@@ -46,14 +47,14 @@ public sealed class StoppedCommand : IDisposable
         return stopped;
     }
 
-    private void WaitStopped(TimeSpan timeout)
+    private void WaitStopped(TimeSpan timeout, string verb)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
             if (_process.HasExited)
             {
-                throw new TraceTargetException($"trace: the command exited (status {_process.ExitCode}) before it could be traced");
+                throw new TraceTargetException($"{verb}: the command exited (status {_process.ExitCode}) before it could be {(verb == "trace" ? "traced" : "profiled")}");
             }
             string? stat = Procfs.TryReadText($"/proc/{Pid}/stat");
             if (stat is not null && Kscope.Formats.Procfs.ProcStat.Parse(stat, $"/proc/{Pid}/stat").State == 'T')
@@ -62,7 +63,7 @@ public sealed class StoppedCommand : IDisposable
             }
             Thread.Sleep(1);
         }
-        throw new TraceTargetException($"trace: the command did not stop within {timeout.TotalSeconds:0}s");
+        throw new TraceTargetException($"{verb}: the command did not stop within {timeout.TotalSeconds:0}s");
     }
 
     /// <summary>Lets the command run (SIGCONT).</summary>

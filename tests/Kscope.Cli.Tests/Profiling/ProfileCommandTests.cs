@@ -70,5 +70,20 @@ public class ProfileCommandTests
         Assert.Equal(ExitCodes.Usage, Run("profile").Code);
         Assert.Equal(ExitCodes.Usage, Run("profile", "--pid", "1", "--all").Code);
         Assert.Equal(ExitCodes.Usage, Run("profile", "--pid", "1", "--for", "soon").Code);
+        Assert.Equal(ExitCodes.Usage, Run("profile", "--", "/nonexistent/kscope-no-such-command").Code);
+        Assert.Equal(ExitCodes.Usage, Run("profile", "--", "kscope-no-such-command-on-path").Code);
+    }
+
+    [Fact]
+    public void Profile_PidExits_StopsBeforeForEnds()
+    {
+        Requires.Root();
+        using var sleeper = System.Diagnostics.Process.Start("sleep", "1")!;
+        string output = Path.Combine(Path.GetTempPath(), $"kscope-exit-{Environment.ProcessId}.pb.gz");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, text) = Run("profile", "--pid", sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--for", "60s", "-o", output);
+        File.Delete(output);
+        Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"sampling went on {clock.Elapsed} after pid exited: {text}");
     }
 }
