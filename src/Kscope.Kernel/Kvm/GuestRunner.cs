@@ -38,6 +38,8 @@ public sealed class GuestRunner
 
     public GuestRunResult Run(CancellationToken cancellationToken = default)
     {
+        // Per-exit counting without hashing: KVM's exit reasons are small numbers (below 64 in 6.x kernels).
+        Span<long> byReason = stackalloc long[64];
         var counts = new Dictionary<KvmExitReason, long>();
         long total = 0;
         long interrupts = 0;
@@ -66,11 +68,18 @@ public sealed class GuestRunner
                     continue; // the loop head checks cancellation; otherwise resume the guest
                 }
                 total++;
-                counts[exit.Reason] = counts.GetValueOrDefault(exit.Reason) + 1;
+                if ((uint)exit.Reason < (uint)byReason.Length)
+                {
+                    byReason[(int)exit.Reason]++;
+                }
+                else
+                {
+                    counts[exit.Reason] = counts.GetValueOrDefault(exit.Reason) + 1;
+                }
                 GuestStop? end = exit.Reason switch
                 {
-                    KvmExitReason.Io => HandleIo(exit, ref consoleBytes),
-                    KvmExitReason.Mmio => HandleMmio(exit),
+                    KvmExitReason.Io => HandleIo(in exit, ref consoleBytes),
+                    KvmExitReason.Mmio => HandleMmio(in exit),
                     KvmExitReason.Hlt => GuestStop.Halted,
                     KvmExitReason.Shutdown => GuestStop.Shutdown,
                     KvmExitReason.FailEntry => GuestStop.FailEntry,
@@ -86,6 +95,13 @@ public sealed class GuestRunner
                 }
             }
         }
+        for (int reason = 0; reason < byReason.Length; reason++)
+        {
+            if (byReason[reason] != 0)
+            {
+                counts[(KvmExitReason)reason] = byReason[reason];
+            }
+        }
         ulong rip = 0;
         try
         {
@@ -98,7 +114,7 @@ public sealed class GuestRunner
         return new GuestRunResult(stop, exit, counts, total, interrupts, consoleBytes, clock.Elapsed, rip);
     }
 
-    private GuestStop? HandleIo(VcpuExit exit, ref long consoleBytes)
+    private GuestStop? HandleIo(in VcpuExit exit, ref long consoleBytes)
     {
         Span<byte> data = _vcpu.IoData;
         if (exit.IoOut)
@@ -121,7 +137,7 @@ public sealed class GuestRunner
         return null;
     }
 
-    private GuestStop? HandleMmio(VcpuExit exit)
+    private GuestStop? HandleMmio(in VcpuExit exit)
     {
         Span<byte> data = _vcpu.MmioData;
         if (exit.MmioWrite)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kscope.Native;
 using Kscope.Native.Kvm;
@@ -13,7 +14,11 @@ namespace Kscope.Kernel.Kvm;
 public sealed unsafe class Vcpu : IDisposable
 {
     private readonly MemoryMapping _runMapping;
+    private readonly KvmRun* _run;
+    private readonly int _fd;
+    private readonly bool _fdReferenced;
     private int _runningThreadId;
+    private int _disposed;
 
     private Vcpu(VirtualMachine vm, int id, SafeFd fd, MemoryMapping runMapping)
     {
@@ -21,6 +26,11 @@ public sealed unsafe class Vcpu : IDisposable
         Id = id;
         Fd = fd;
         _runMapping = runMapping;
+        _run = (KvmRun*)runMapping.Pointer;
+        // One reference held for the vCPU's lifetime instead of one per KVM_RUN: the descriptor number the run
+        // loop passes to ioctl cannot be closed (and reused) before Dispose, even if someone disposes Fd.
+        fd.DangerousAddRef(ref _fdReferenced);
+        _fd = fd.Value;
     }
 
     public VirtualMachine Vm { get; }
@@ -35,7 +45,7 @@ public sealed unsafe class Vcpu : IDisposable
     /// <summary>The shared kvm_run page (valid until disposal).</summary>
     public ref KvmRun RunState => ref *RunPointer;
 
-    private KvmRun* RunPointer => (KvmRun*)_runMapping.Pointer;
+    private KvmRun* RunPointer => _run;
 
     internal static Vcpu Create(VirtualMachine vm, int id)
     {
@@ -61,36 +71,42 @@ public sealed unsafe class Vcpu : IDisposable
     /// <summary>
     /// KVM_RUN once: returns the decoded exit. EAGAIN is retried; EINTR (signal or immediate_exit) clears
     /// immediate_exit and returns an exit with <see cref="VcpuExit.Interrupted"/> set; other errors throw.
+    /// The hot path of every VMM loop: no allocation, no SafeHandle reference counting (the vCPU holds one
+    /// reference for its lifetime), the exit fields read straight from the shared kvm_run page. Do not call
+    /// <see cref="Dispose"/> while another thread is inside Run: <see cref="Kick"/> it and let Run return first.
     /// </summary>
     public VcpuExit Run()
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            ThrowDisposed();
+        }
+        // A full fence (xchg): pairs with Kick's store of immediate_exit then read of this id (Dekker), so either
+        // Kick sees this thread and signals it, or the kernel sees immediate_exit when KVM_RUN starts.
         Interlocked.Exchange(ref _runningThreadId, CurrentThreadId);
-        try
+        Errno errno;
+        while ((errno = KvmApi.Run(_fd)) == Errno.EAGAIN)
         {
-            while (true)
-            {
-                Errno errno = KvmApi.Run(Fd);
-                if (errno == 0)
-                {
-                    return Decode();
-                }
-                if (errno == Errno.EINTR)
-                {
-                    RunState.ImmediateExit = 0;
-                    return new VcpuExit { Reason = KvmExitReason.Intr, Interrupted = true };
-                }
-                if (errno != Errno.EAGAIN)
-                {
-                    throw KernelException.FromErrno($"ioctl KVM_RUN (vcpu {Id})", errno);
-                }
-                EagainRetries++;
-            }
+            EagainRetries++;
         }
-        finally
+        Volatile.Write(ref _runningThreadId, 0);
+        if (errno == 0)
         {
-            Volatile.Write(ref _runningThreadId, 0);
+            KvmRun* run = _run;
+            // The common exit inline; the rest (and every exit's extra fields) in Decode.
+            return run->ExitReason == (uint)KvmExitReason.Io
+                ? new VcpuExit { Reason = KvmExitReason.Io, IoOut = run->IoDirection == 1, IoPort = run->IoPort, IoSize = run->IoSize, IoCount = run->IoCount }
+                : Decode(run);
         }
+        if (errno == Errno.EINTR)
+        {
+            _run->ImmediateExit = 0;
+            return new VcpuExit { Reason = KvmExitReason.Intr, Interrupted = true };
+        }
+        throw RunFailed(errno);
     }
+
+    private KernelException RunFailed(Errno errno) => KernelException.FromErrno($"ioctl KVM_RUN (vcpu {Id})", errno);
 
     /// <summary>
     /// From any thread: make the current or next <see cref="Run"/> return Interrupted. Safe to call when the
@@ -192,18 +208,38 @@ public sealed unsafe class Vcpu : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _runMapping.Dispose();
+        if (_fdReferenced)
+        {
+            Fd.DangerousRelease();
+        }
         Fd.Dispose();
     }
+
+    private void ThrowDisposed() => throw new ObjectDisposedException(nameof(Vcpu), $"vcpu {Id} is disposed");
 
     [ThreadStatic]
     private static int t_threadId;
 
-    private static int CurrentThreadId => t_threadId != 0 ? t_threadId : (t_threadId = Syscall.GetTid());
-
-    private VcpuExit Decode()
+    private static int CurrentThreadId
     {
-        KvmRun* p = RunPointer;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            int tid = t_threadId;
+            return tid != 0 ? tid : InitThreadId();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int InitThreadId() => t_threadId = Syscall.GetTid();
+
+    private static VcpuExit Decode(KvmRun* p)
+    {
         ref KvmRun run = ref *p;
         var reason = (KvmExitReason)run.ExitReason;
         return reason switch

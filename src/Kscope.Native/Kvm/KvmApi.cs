@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Kscope.Native.Kvm;
 
 /// <summary>
@@ -60,7 +62,7 @@ public static unsafe class KvmApi
         vcpu.DangerousAddRef(ref added);
         try
         {
-            return Interop.Libc.Ioctl(vcpu.Value, KvmIoctl.Run, 0) == 0 ? 0 : KernelException.LastErrno();
+            return Run(vcpu.Value);
         }
         finally
         {
@@ -70,6 +72,14 @@ public static unsafe class KvmApi
             }
         }
     }
+
+    /// <summary>
+    /// KVM_RUN on a raw vCPU descriptor the caller keeps open (it holds a SafeHandle reference for as long as it
+    /// may call this): the run loop's hot path, without per-call reference counting or last-error bookkeeping.
+    /// Same results as <see cref="Run(SafeFd)"/>: 0 or the errno (EINTR, EAGAIN, …) read straight after the call.
+    /// </summary>
+    internal static Errno Run(int vcpuFd) =>
+        Interop.Libc.IoctlRun(vcpuFd, KvmIoctl.Run, 0) == 0 ? 0 : (Errno)Marshal.GetLastSystemError();
 
     public static KvmRegs GetRegs(SafeFd vcpu)
     {
