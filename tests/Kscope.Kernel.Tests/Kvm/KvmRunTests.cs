@@ -136,6 +136,40 @@ public class KvmRunTests
     }
 
     [Fact]
+    public void Run_IoExits_AllocateNothing()
+    {
+        using KvmSystem kvm = KvmFixture.Open();
+        using FlatGuest guest = FlatGuest.Create(kvm, GuestPrograms.OutLoop, GuestMode.Real);
+        Vcpu vcpu = guest.Vcpu;
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(KvmExitReason.Io, vcpu.Run().Reason);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            VcpuExit exit = vcpu.Run();
+            if (exit.Reason != KvmExitReason.Io || !exit.IoOut || exit.IoPort != 0 || exit.IoSize != 1 || exit.IoCount != 1)
+            {
+                Assert.Fail($"exit {i}: {exit}");
+            }
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Run_FdDisposedOutsideTheVcpu_KeepsRunningUntilVcpuDisposed()
+    {
+        using KvmSystem kvm = KvmFixture.Open();
+        using FlatGuest guest = FlatGuest.Create(kvm, GuestPrograms.OutLoop, GuestMode.Real);
+        guest.Vcpu.Fd.Dispose(); // the vCPU holds its own reference: the descriptor stays open (no reuse race)
+        Assert.Equal(KvmExitReason.Io, guest.Vcpu.Run().Reason);
+        guest.Vcpu.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => guest.Vcpu.Run());
+        guest.Vcpu.Dispose(); // idempotent
+    }
+
+    [Fact]
     public void MaxExits_StopsAnIoLoop()
     {
         using KvmSystem kvm = KvmFixture.Open();
