@@ -4,7 +4,7 @@
  * that did not return EAGAIN at once), summed in the kernel by process, futex address and user
  * stack (map `totals`), with the largest number of threads seen waiting on the address at once.
  */
-#include "filter.h"
+#include "common.h"
 
 #define FUTEX_WAIT 0
 #define FUTEX_LOCK_PI 6
@@ -45,12 +45,7 @@ struct futex_start {
 	__u32 pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, MAX_ENTRIES);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+DECLARE_STACKS();
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -85,14 +80,10 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct waiters_key wk = { .tgid = pid_tgid >> 32, .uaddr = ctx->args[0] };
-	__s64 *n = bpf_map_lookup_elem(&waiters, &wk);
-	if (!n) {
-		__s64 zero = 0;
-		bpf_map_update_elem(&waiters, &wk, &zero, BPF_NOEXIST);
-		n = bpf_map_lookup_elem(&waiters, &wk);
-		if (!n)
-			return 0;
-	}
+	__s64 zero = 0;
+	__s64 *n = lookup_or_init(&waiters, &wk, &zero);
+	if (!n)
+		return 0;
 	struct futex_start s = {};
 	/* A plain atomic add and a read, not a fetch-add: BPF_FETCH needs 5.12 (5.10 rejects the
 	 * program with "BPF_STX uses reserved fields"); a racing waiter may make the count one high. */
@@ -124,14 +115,10 @@ int futex_exit(struct syscall_exit_ctx *ctx)
 		if (!v) {
 			struct futex_value zero = {};
 			bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-			bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
-			v = bpf_map_lookup_elem(&totals, &key);
+			v = lookup_or_init(&totals, &key, &zero);
 		}
 		if (v) {
-			__sync_fetch_and_add(&v->count, 1);
-			__sync_fetch_and_add(&v->total_ns, delta);
-			if (delta > v->max_ns)
-				v->max_ns = delta;
+			account_latency(v, delta);
 			if (s->waiters > v->max_waiters)
 				v->max_waiters = s->waiters;
 			if (ctx->ret == -110 || ctx->ret == -4)

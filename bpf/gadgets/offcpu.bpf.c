@@ -4,7 +4,7 @@
  * and user stacks and the task that woke them, summed in the kernel (map `totals`). Blocks shorter
  * than min_block_ns are not counted; user space prints totals above its own threshold.
  */
-#include "filter.h"
+#include "common.h"
 
 const volatile __u64 min_block_ns = 1000;
 
@@ -63,12 +63,7 @@ struct sched_wakeup_ctx {
 	__s32 target_cpu;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, MAX_ENTRIES);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+DECLARE_STACKS();
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -130,17 +125,10 @@ int offcpu_switch(struct sched_switch_ctx *ctx)
 			key.waker_tid = w->tid;
 			__builtin_memcpy(key.waker_comm, w->comm, sizeof(key.waker_comm));
 		}
-		struct offcpu_value *v = bpf_map_lookup_elem(&totals, &key);
-		if (!v) {
-			struct offcpu_value zero = {};
-			bpf_map_update_elem(&totals, &key, &zero, BPF_NOEXIST);
-			v = bpf_map_lookup_elem(&totals, &key);
-		}
+		struct offcpu_value zero = {};
+		struct offcpu_value *v = lookup_or_init(&totals, &key, &zero);
 		if (v) {
-			__sync_fetch_and_add(&v->total_ns, delta);
-			__sync_fetch_and_add(&v->count, 1);
-			if (delta > v->max_ns)
-				v->max_ns = delta;
+			account_latency(v, delta);
 		}
 	}
 	bpf_map_delete_elem(&starts, &next);

@@ -4,7 +4,7 @@
  * on 6.x; older kernels report only the pid, the figures are then zero) and the task whose
  * allocation triggered the kill (the header; in the same memory cgroup for a cgroup OOM).
  */
-#include "filter.h"
+#include "common.h"
 
 /* record of ring buffer `events` (kscope: OomRecord) */
 struct oom_event {
@@ -42,12 +42,9 @@ int oom_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	__u32 victim = BPF_CORE_READ(ctx, pid);
 	if (!tgid_in_set(victim) && !current_allowed())
 		return 0;
-	struct oom_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct oom_event *e = reserve_record(struct oom_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->victim_pid = victim;
 	if (bpf_core_field_exists(ctx->total_vm)) {

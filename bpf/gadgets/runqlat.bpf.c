@@ -4,7 +4,7 @@
  * a log2 histogram per process in the kernel (map `hists`), and every wait of at least slow_ns
  * streamed with the task that was running instead.
  */
-#include "filter.h"
+#include "common.h"
 
 const volatile __u64 slow_ns = 10000000; /* stream waits at least this long (10 ms) */
 
@@ -87,17 +87,11 @@ int runq_switch(struct bpf_raw_tracepoint_args *ctx)
 		struct runq_hist zero = {};
 		struct task_struct *leader = BPF_CORE_READ(next, group_leader);
 		bpf_core_read_str(zero.comm, sizeof(zero.comm), &leader->comm);
-		bpf_map_update_elem(&hists, &tgid, &zero, BPF_NOEXIST);
-		hist = bpf_map_lookup_elem(&hists, &tgid);
+		hist = lookup_or_init(&hists, &tgid, &zero);
 		if (!hist)
 			return 0;
 	}
-	__sync_fetch_and_add(&hist->count, 1);
-	__sync_fetch_and_add(&hist->total_ns, delta);
-	if (delta > hist->max_ns)
-		hist->max_ns = delta;
-	__u32 slot = log2_slot(delta);
-	__sync_fetch_and_add(&hist->slots[slot], 1);
+	account_latency_hist(hist, delta);
 	if (delta >= slow_ns) {
 		struct runq_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {

@@ -3,7 +3,7 @@
  * signal: signals generated (sent: sender in the header, the target named) and delivered (the
  * receiving task in the header) where the sender or the target is a target of the trace.
  */
-#include "filter.h"
+#include "common.h"
 
 enum signal_kind {
 	SIGNAL_KIND_GENERATE = 1,
@@ -56,12 +56,9 @@ int signal_generate(struct signal_generate_ctx *ctx)
 {
 	if (!current_allowed() && !tgid_in_set(ctx->pid))
 		return 0;
-	struct signal_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct signal_event *e = reserve_record(struct signal_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_GENERATE;
 	e->sig = ctx->sig;
@@ -80,12 +77,9 @@ int signal_deliver(struct signal_deliver_ctx *ctx)
 {
 	if (!current_allowed())
 		return 0;
-	struct signal_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct signal_event *e = reserve_record(struct signal_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_DELIVER;
 	e->sig = ctx->sig;

@@ -3,7 +3,7 @@
  * syscalls: per-syscall count, errors and latency histogram of the targets, aggregated in the
  * kernel (map `stats`), and every call slower than slow_ns streamed with its arguments.
  */
-#include "filter.h"
+#include "common.h"
 
 const volatile __u64 slow_ns = 10000000; /* stream calls at least this slow (10 ms) */
 
@@ -72,22 +72,13 @@ int sys_exit(struct raw_syscall_exit_ctx *ctx)
 		return 0;
 	__u64 delta = bpf_ktime_get_ns() - s->ts;
 	__u32 id = (__u32)s->id;
-	struct syscall_stats *st = bpf_map_lookup_elem(&stats, &id);
-	if (!st) {
-		struct syscall_stats zero = {};
-		bpf_map_update_elem(&stats, &id, &zero, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&stats, &id);
-		if (!st)
-			goto out;
-	}
-	__sync_fetch_and_add(&st->count, 1);
+	struct syscall_stats zero = {};
+	struct syscall_stats *st = lookup_or_init(&stats, &id, &zero);
+	if (!st)
+		goto out;
+	account_latency_hist(st, delta);
 	if (ctx->ret < 0 && ctx->ret > -4096)
 		__sync_fetch_and_add(&st->errors, 1);
-	__sync_fetch_and_add(&st->total_ns, delta);
-	if (delta > st->max_ns)
-		st->max_ns = delta;
-	__u32 slot = log2_slot(delta);
-	__sync_fetch_and_add(&st->slots[slot], 1);
 	if (delta >= slow_ns) {
 		struct slow_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {

@@ -5,7 +5,7 @@
  * softirq context, so sockets are attributed to the process that connected, listened or accepted
  * (map `owners`); without any filter every TCP socket is reported.
  */
-#include "filter.h"
+#include "common.h"
 
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
@@ -111,6 +111,19 @@ static __always_inline bool any_filter(void)
 	return filter_pids || filter_tid || filter_uid_on || filter_comm_on || filter_cgroup;
 }
 
+/* family and addresses of a socket (CO-RE; IPv4 in the first 4 bytes) */
+static __always_inline void copy_sock_addrs(struct tcp_event *e, struct sock *s)
+{
+	e->family = BPF_CORE_READ(s, __sk_common.skc_family);
+	if (e->family == 10) {
+		BPF_CORE_READ_INTO(&e->saddr, s, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, s, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, s, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, s, __sk_common.skc_daddr);
+	}
+}
+
 static __always_inline void set_owner(__u64 sk, __u64 now)
 {
 	struct owner o = {};
@@ -134,12 +147,9 @@ int tcp_set_state(struct set_state_ctx *ctx)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return 0; /* reported when the connect completes or fails */
-	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct tcp_event *e = reserve_record(struct tcp_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	if (o)
 		e->h = o->h;
 	e->h.ts_ns = now;
@@ -183,12 +193,9 @@ int tcp_retransmit(struct retransmit_ctx *ctx)
 	struct owner *o = bpf_map_lookup_elem(&owners, &sk);
 	if (!o && any_filter())
 		return 0;
-	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct tcp_event *e = reserve_record(struct tcp_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	if (o)
 		e->h = o->h;
 	e->h.ts_ns = bpf_ktime_get_ns();
@@ -198,15 +205,7 @@ int tcp_retransmit(struct retransmit_ctx *ctx)
 	e->newstate = ctx->state;
 	e->sport = ctx->sport;
 	e->dport = ctx->dport;
-	struct sock *s = (struct sock *)sk;
-	e->family = BPF_CORE_READ(s, __sk_common.skc_family);
-	if (e->family == 10) {
-		BPF_CORE_READ_INTO(&e->saddr, s, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, s, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, s, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, s, __sk_common.skc_daddr);
-	}
+	copy_sock_addrs(e, (struct sock *)sk);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -229,27 +228,17 @@ static __always_inline int on_accept_exit(long fd)
 		return 0;
 	__u64 sk = (__u64)s, now = bpf_ktime_get_ns();
 	set_owner(sk, now);
-	struct tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct tcp_event *e = reserve_record(struct tcp_event);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h);
 	e->kind = TCP_KIND_ACCEPT;
 	e->skaddr = sk;
 	e->oldstate = TCP_ESTABLISHED;
 	e->newstate = TCP_ESTABLISHED;
-	e->family = BPF_CORE_READ(s, __sk_common.skc_family);
 	e->sport = BPF_CORE_READ(s, __sk_common.skc_num);
 	e->dport = __builtin_bswap16(BPF_CORE_READ(s, __sk_common.skc_dport));
-	if (e->family == 10) {
-		BPF_CORE_READ_INTO(&e->saddr, s, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, s, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, s, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, s, __sk_common.skc_daddr);
-	}
+	copy_sock_addrs(e, s);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

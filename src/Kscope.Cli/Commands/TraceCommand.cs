@@ -20,7 +20,7 @@ public static class TraceCommand
         var container = new Option<string?>("--container") { Description = "Trace the container with this id (or a unique prefix of 6+ characters) as found in /proc/*/cgroup." };
         var duration = new Option<string?>("--for", "-d") { Description = "Stop after this long (10s, 500ms, 2m). Default: until Ctrl-C or the command ends." };
         var interval = new Option<string?>("--interval", "-i") { Description = "Print histograms and totals every interval (cpu-throttle: sample period, default 1s)." };
-        var slow = new Option<string?>("--slow") { Description = "syscalls/runqlat: stream calls or waits at least this slow; offcpu: print totals above it (default 10ms)." };
+        var slow = new Option<string?>("--slow") { Description = "syscalls/runqlat: stream calls or waits at least this slow (0: every one); offcpu: print totals above it (default 10ms)." };
         var fields = new Option<string?>("--fields", "-f") { Description = "Columns to print, comma-separated (names as in the JSON schema)." };
         var json = CommonOptions.Json();
         var command = new Command("trace",
@@ -64,7 +64,7 @@ public static class TraceCommand
             {
                 Duration = Duration(parse.GetValue(duration), "--for"),
                 Interval = Duration(parse.GetValue(interval), "--interval"),
-                Slow = Duration(parse.GetValue(slow), "--slow") ?? TimeSpan.FromMilliseconds(10),
+                Slow = Duration(parse.GetValue(slow), "--slow", allowZero: true) ?? TimeSpan.FromMilliseconds(10),
                 Json = parse.GetValue(json),
                 Fields = columns,
                 Command = parse.GetValue(commandArgs) ?? [],
@@ -74,16 +74,23 @@ public static class TraceCommand
         return command;
     }
 
-    private static TimeSpan? Duration(string? text, string option) =>
-        text is null ? null : Durations.TryParse(text, out TimeSpan value) && value > TimeSpan.Zero ? value
+    private static TimeSpan? Duration(string? text, string option, bool allowZero = false) =>
+        text is null ? null : Durations.TryParse(text, out TimeSpan value) && (value > TimeSpan.Zero || (allowZero && value == TimeSpan.Zero)) ? value
         : throw new UsageException($"trace: {option} '{text}' is not a duration (examples: 10s, 500ms, 2m)");
 
     private static async Task<int> Run(IConsole console, TraceOptions options, IReadOnlyList<string> columns, CancellationToken token)
     {
-        var writer = new TraceWriter(console.Out, options.Gadget.Name, options.Json, columns);
+        // Console.Out writes through a 256-byte buffer, flushed on every call: give the trace its own
+        // buffered writer on stdout (TraceWriter flushes it whenever the ring buffer is drained).
+        using TextWriter? stdout = console is SystemConsole
+            ? new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true)
+            : null;
+        var writer = new TraceWriter(stdout ?? console.Out, options.Gadget.Name, options.Json, columns);
         if (!options.Json)
         {
-            console.Error.WriteLine($"tracing {options.Gadget.Name}: {options.Filter.Describe()}{(options.Command.Count > 0 ? $" + command '{string.Join(' ', options.Command)}'" : "")}; Ctrl-C to stop");
+            string target = options.Command.Count == 0 ? options.Filter.Describe()
+                : $"{(options.Filter.IsEmpty ? "" : options.Filter.Describe() + ", ")}command '{string.Join(' ', options.Command)}' and its children";
+            console.Error.WriteLine($"tracing {options.Gadget.Name}: {target}; Ctrl-C to stop");
         }
         TraceSummary summary;
         try

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kscope.Diagnostics.Symbols;
 using Kscope.Formats;
-using Kscope.Formats.Elf;
 using Kscope.Formats.Pprof;
 using Kscope.Kernel.Perf;
 using Kscope.Native;
@@ -253,7 +252,7 @@ public sealed class CpuSampler
         profile.SampleTypes.Add(new SampleType("cpu", "nanoseconds"));
         profile.Comments.Add($"kscope profile: perf_event_open cpu-clock at {frequency} Hz");
         var kernel = new Lazy<KernelSymbols>(() => KernelSymbols.LoadOrEmpty());
-        var binaries = new Dictionary<string, BinarySymbolizer?>(StringComparer.Ordinal);
+        var binaries = new BinaryCache();
         var mappings = new Dictionary<string, Mapping>(StringComparer.Ordinal);
         var functions = new Dictionary<(string, string), Function>();
         var locations = new Dictionary<(int, ulong), Location>();
@@ -299,7 +298,7 @@ public sealed class CpuSampler
                     profile.Mappings.Add(m);
                 }
                 l.Mapping = m;
-                BinarySymbolizer? sym = Binary(pid, region.Path, binaries);
+                BinarySymbolizer? sym = binaries.For(pid, region.Path);
                 if (sym is not null)
                 {
                     if (m.BuildId.Length == 0)
@@ -385,42 +384,6 @@ public sealed class CpuSampler
             _perfMaps[pid] = m;
         }
         return m;
-    }
-
-    private static BinarySymbolizer? Binary(int pid, string path, Dictionary<string, BinarySymbolizer?> cache)
-    {
-        if (!path.StartsWith('/'))
-        {
-            return null;
-        }
-        if (cache.TryGetValue(path, out BinarySymbolizer? s))
-        {
-            return s;
-        }
-        s = null;
-        foreach (string candidate in new[] { $"/proc/{pid}/root{path}", path })
-        {
-            try
-            {
-                if (File.Exists(candidate))
-                {
-                    s = new BinarySymbolizer(ElfFile.Load(candidate));
-                    break;
-                }
-            }
-            catch (MalformedDataException)
-            {
-                break;
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-        cache[path] = s;
-        return s;
     }
 
     private readonly struct CallchainKey(ulong[] ips) : IEquatable<CallchainKey>

@@ -10,6 +10,7 @@ namespace Kscope.Diagnostics.Trace;
 /// </summary>
 public sealed class TraceSession(TraceOptions options, TraceWriter writer)
 {
+    private readonly Lock _output = new(); // the ring buffer pump and the --interval ticker both write
     private ulong _events;
 
     public async Task<TraceSummary> RunAsync(CancellationToken cancellationToken)
@@ -53,6 +54,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             command?.Resume();
             Task pump = PumpAsync(instance, stop.Token);
             Task ticks = TickAsync(instance, stop.Token);
+            Task snapshots = SnapshotMapsAsync(instance, filter, stop.Token);
             Task first = await Task.WhenAny(commandDone, pump).ConfigureAwait(false);
             reason = cancellationToken.IsCancellationRequested ? "interrupted" : first == commandDone && command is not null ? "command exited" : "duration";
             if (first == commandDone && command is not null)
@@ -62,6 +64,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             await stop.CancelAsync().ConfigureAwait(false);
             await IgnoreCancel(pump).ConfigureAwait(false);
             await IgnoreCancel(ticks).ConfigureAwait(false);
+            await IgnoreCancel(snapshots).ConfigureAwait(false);
             foreach (ReadOnlyMemory<byte> record in instance.Drain())
             {
                 WriteEvent(record.Span);
@@ -81,6 +84,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             Task first = await Task.WhenAny(delay, commandDone).ConfigureAwait(false);
             _events++;
             writer.Write(sampler.Sample(Monotonic()));
+            writer.Flush();
             if (first == commandDone && !commandDone.IsCanceled)
             {
                 return "command exited";
@@ -94,16 +98,44 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
 
     private async Task PumpAsync(IGadgetInstance instance, CancellationToken stop)
     {
-        await foreach (ReadOnlyMemory<byte> record in instance.Events(stop).ConfigureAwait(false))
+        IAsyncEnumerator<ReadOnlyMemory<byte>> records = instance.Events(stop).GetAsyncEnumerator(stop);
+        try
         {
-            WriteEvent(record.Span);
+            while (true)
+            {
+                ValueTask<bool> next = records.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    lock (_output)
+                    {
+                        writer.Flush(); // the ring buffer is drained: show what came
+                    }
+                }
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+                WriteEvent(records.Current.Span);
+            }
+        }
+        finally
+        {
+            await records.DisposeAsync().ConfigureAwait(false);
+            lock (_output)
+            {
+                writer.Flush();
+            }
         }
     }
 
     private void WriteEvent(ReadOnlySpan<byte> record)
     {
-        _events++;
-        writer.Write(Decode(options.Gadget.Name, record), "event", options.Gadget.StreamColumns);
+        ITraceRecord decoded = Decode(options.Gadget.Name, record);
+        lock (_output)
+        {
+            _events++;
+            writer.Write(decoded, "event", options.Gadget.StreamColumns);
+        }
     }
 
     private async Task TickAsync(IGadgetInstance instance, CancellationToken stop)
@@ -133,6 +165,15 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
     };
 
     private void PrintAggregates(IGadgetInstance instance, bool final)
+    {
+        lock (_output)
+        {
+            PrintAggregatesLocked(instance, final);
+            writer.Flush();
+        }
+    }
+
+    private void PrintAggregatesLocked(IGadgetInstance instance, bool final)
     {
         string type = final ? "total" : "interval";
         switch (options.Gadget.Name)
@@ -194,7 +235,11 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
     }
 
     private Symbols.KernelSymbols? _kernelSymbols;
-    private readonly Dictionary<uint, Symbols.UserFrames?> _userFrames = [];
+    private readonly Symbols.BinaryCache _binaries = new();
+    private readonly Dictionary<uint, MapsSnapshot> _userMaps = [];
+
+    /// <summary>The mappings of a process when last seen alive, and its executable then.</summary>
+    private sealed record MapsSnapshot(Symbols.UserFrames Frames, string Exe, long TakenMs);
 
     private IReadOnlyList<string> Frames(IGadgetInstance instance, int id, bool kernel, uint pid = 0)
     {
@@ -208,11 +253,70 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             _kernelSymbols ??= LoadKernelSymbols();
             return ips.Select(ip => "[k] " + _kernelSymbols.Resolve(ip)).ToArray();
         }
-        if (!_userFrames.TryGetValue(pid, out Symbols.UserFrames? frames))
+        Symbols.UserFrames? frames = Snapshot(pid, maxAgeMs: 1000)?.Frames;
+        return ips.SelectMany((ip, i) => frames?.ResolveAll(ip, leaf: i == 0) ?? [$"0x{ip:x}"]).ToArray();
+    }
+
+    /// <summary>
+    /// The process's mappings: re-read when older than <paramref name="maxAgeMs"/> or after an exec, kept
+    /// when the process is gone (stacks are printed at the end, often after it exited).
+    /// </summary>
+    private MapsSnapshot? Snapshot(uint pid, long maxAgeMs)
+    {
+        _userMaps.TryGetValue(pid, out MapsSnapshot? last);
+        long now = Environment.TickCount64;
+        string? exe = ExeOf(pid);
+        if (exe is null || (last is not null && last.Exe == exe && now - last.TakenMs < maxAgeMs))
         {
-            _userFrames[pid] = frames = Symbols.UserFrames.Of((int)pid);
+            return last;
         }
-        return ips.Select(ip => frames?.Resolve(ip) ?? $"0x{ip:x}").ToArray();
+        if (Symbols.UserFrames.Of((int)pid, _binaries) is Symbols.UserFrames frames)
+        {
+            _userMaps[pid] = last = new MapsSnapshot(frames, exe, now);
+        }
+        return last;
+    }
+
+    private static string? ExeOf(uint pid)
+    {
+        try
+        {
+            return new FileInfo($"/proc/{pid}/exe").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Stack gadgets: snapshots the mappings of the traced processes (the in-kernel pid set, else the
+    /// processes with entries) while they live, so that their user stacks can be symbolized at the end.
+    /// </summary>
+    private async Task SnapshotMapsAsync(IGadgetInstance instance, TraceFilter filter, CancellationToken stop)
+    {
+        if (options.Gadget.Name is not ("offcpu" or "futex"))
+        {
+            return;
+        }
+        while (!stop.IsCancellationRequested)
+        {
+            IEnumerable<uint> pids = filter.FiltersPids
+                ? instance.MapEntries("pids").Select(e => BitConverter.ToUInt32(e.Key))
+                : instance.MapEntries("totals").Select(e => options.Gadget.Name == "offcpu" ? OffCpuEntry.Parse(e.Key, e.Value).Pid : FutexEntry.Parse(e.Key, e.Value).Pid);
+            lock (_output)
+            {
+                foreach (uint pid in pids.Distinct())
+                {
+                    Snapshot(pid, maxAgeMs: 1000);
+                }
+            }
+            await Task.Delay(filter.FiltersPids ? 100 : 500, stop).ConfigureAwait(false);
+        }
     }
 
     private static Symbols.KernelSymbols LoadKernelSymbols() => Symbols.KernelSymbols.LoadOrEmpty();

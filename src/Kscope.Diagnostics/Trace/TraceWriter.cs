@@ -20,7 +20,10 @@ public sealed class TraceWriter
         ["periods"] = 8, ["throttled"] = 9, ["throttled_pct"] = 13, ["throttled_ms"] = 12, ["wait_ns"] = 9, ["cpu"] = 4, ["prev_comm"] = 16,
     };
 
+    private const int FlushThreshold = 64 * 1024;
+
     private readonly TextWriter _out;
+    private readonly StringBuilder _pending = new();
     private readonly string _gadget;
     private readonly IReadOnlyList<string> _columns;
     private bool _headerDone;
@@ -46,15 +49,15 @@ public sealed class TraceWriter
         IReadOnlyList<TraceField> fields = record.Fields();
         if (Json)
         {
-            _out.WriteLine(JsonLine(type, _gadget, fields));
+            Append(JsonLine(type, _gadget, fields));
             return;
         }
         if (!_headerDone)
         {
-            _out.WriteLine(Row(columns.Select(c => (c.EndsWith("_ns", StringComparison.Ordinal) ? c[..^3] : c).ToUpperInvariant()).ToArray()));
+            Append(Row(columns.Select(c => (c.EndsWith("_ns", StringComparison.Ordinal) ? c[..^3] : c).ToUpperInvariant()).ToArray()));
             _headerDone = true;
         }
-        _out.WriteLine(Row(columns.Select(c => Cell(c, fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
+        Append(Row(columns.Select(c => Cell(c, fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
     }
 
     /// <summary>A free-form block (histograms, summaries) in column mode; nothing in JSON mode.</summary>
@@ -62,7 +65,30 @@ public sealed class TraceWriter
     {
         if (!Json)
         {
-            _out.Write(text);
+            _pending.Append(text);
+        }
+    }
+
+    /// <summary>
+    /// Writes what is pending in one write (a line per write syscall caps a busy trace at some 30k
+    /// lines/s). The session flushes whenever the ring buffer is drained, so output is not delayed.
+    /// </summary>
+    public void Flush()
+    {
+        if (_pending.Length > 0)
+        {
+            _out.Write(_pending.ToString());
+            _pending.Clear();
+        }
+        _out.Flush();
+    }
+
+    private void Append(string line)
+    {
+        _pending.Append(line).Append('\n');
+        if (_pending.Length >= FlushThreshold)
+        {
+            Flush();
         }
     }
 

@@ -27,7 +27,7 @@ public sealed record RunqHistogram(uint Pid, string Comm, ulong Count, ulong Tot
     public IReadOnlyList<TraceField> Fields() =>
     [
         new("pid", (long)Pid), new("comm", Comm), new("count", Count), new("avg_ns", Count == 0 ? 0UL : TotalNs / Count),
-        new("p99_ns", Histogram.Quantile(0.99)), new("max_ns", MaxNs),
+        new("p99_ns", Math.Min(Histogram.Quantile(0.99), MaxNs)), new("max_ns", MaxNs),
         new("hist_log2_ns", Histogram.Slots),
     ];
 }

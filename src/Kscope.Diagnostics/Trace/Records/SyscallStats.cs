@@ -27,7 +27,7 @@ public sealed record SyscallStats(uint Number, string Name, ulong Count, ulong E
     public IReadOnlyList<TraceField> Fields() =>
     [
         new("syscall", Name), new("nr", (long)Number), new("count", Count), new("errors", Errors),
-        new("total_ns", TotalNs), new("avg_ns", Count == 0 ? 0UL : TotalNs / Count), new("p99_ns", Histogram.Quantile(0.99)),
+        new("total_ns", TotalNs), new("avg_ns", Count == 0 ? 0UL : TotalNs / Count), new("p99_ns", Math.Min(Histogram.Quantile(0.99), MaxNs)),
         new("max_ns", MaxNs), new("hist_log2_ns", Histogram.Slots),
     ];
 }
