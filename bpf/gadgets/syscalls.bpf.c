@@ -40,8 +40,11 @@ struct {
 	__type(value, struct syscall_stats);
 } stats SEC(".maps");
 
+/* A plain hash, not an LRU one: on the hot path of every syscall the LRU's list upkeep cost more
+ * than the program itself. A syscall that never returns (exit, exit_group, a task killed while
+ * blocked) leaves its entry behind: sched_process_exit deletes it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_ENTRIES);
 	__type(key, __u32); /* tid */
 	__type(value, struct syscall_start);
@@ -95,6 +98,14 @@ int sys_exit(struct raw_syscall_exit_ctx *ctx)
 		}
 	}
 out:
+	bpf_map_delete_elem(&starts, &tid);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int task_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_delete_elem(&starts, &tid);
 	return 0;
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Kscope.Kernel.Bpf;
 
 namespace Kscope.Diagnostics.Trace;
@@ -83,7 +84,8 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
 
         public IReadOnlyList<ReadOnlyMemory<byte>> Drain()
         {
-            var records = new List<ReadOnlyMemory<byte>>();
+            var records = new List<ReadOnlyMemory<byte>>(_leftover.Select(r => (ReadOnlyMemory<byte>)r));
+            _leftover.Clear();
             if (collection.Maps.TryGetValue("events", out Map? map))
             {
                 _reader ??= new RingBufReader(map);
@@ -92,6 +94,14 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
             return records;
         }
 
+        private readonly List<byte[]> _leftover = [];
+
+        /// <summary>
+        /// A dedicated thread drains the ring buffer into a bounded queue that the caller consumes: no
+        /// thread-pool hop per wake-up, and reading goes on while the caller formats. When the caller
+        /// falls behind, the queue fills, the thread stops reading, and the kernel counts what it cannot
+        /// store as lost (the queue never grows without bound).
+        /// </summary>
         public async IAsyncEnumerable<ReadOnlyMemory<byte>> Events([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             if (!collection.Maps.TryGetValue("events", out Map? map))
@@ -99,10 +109,90 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
                 yield break;
             }
-            _reader ??= new RingBufReader(map);
-            await foreach (BufferRecord record in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            RingBufReader reader = _reader ??= new RingBufReader(map);
+            Channel<byte[]> queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
             {
-                yield return record.Data;
+                SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+            });
+            var unqueued = new List<byte[]>();
+            using var threadStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var thread = new Thread(() => Produce(reader, queue.Writer, unqueued, threadStop.Token)) { IsBackground = true, Name = "kscope ring buffer" };
+            thread.Start();
+            try
+            {
+                while (true)
+                {
+                    while (queue.Reader.TryRead(out byte[]? record))
+                    {
+                        yield return record;
+                    }
+                    if (!await WaitToRead(queue.Reader, cancellationToken).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                await threadStop.CancelAsync().ConfigureAwait(false); // also when the caller stops early (an exception)
+                thread.Join(); // the registration wakes its Wait
+                while (queue.Reader.TryRead(out byte[]? record))
+                {
+                    _leftover.Add(record); // handed out by Drain, in order, before what is still in the ring
+                }
+                _leftover.AddRange(unqueued);
+            }
+        }
+
+        private const int QueueCapacity = 1 << 15;
+
+        private static async ValueTask<bool> WaitToRead(ChannelReader<byte[]> reader, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        private static void Produce(RingBufReader reader, ChannelWriter<byte[]> writer, List<byte[]> unqueued, CancellationToken cancellationToken)
+        {
+            using CancellationTokenRegistration registration = cancellationToken.Register(reader.Cancel);
+            var batch = new List<byte[]>();
+            int queued = 0;
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    reader.Read((_, data) => batch.Add(data.ToArray()), max: 4096);
+                    for (; queued < batch.Count; queued++)
+                    {
+                        while (!writer.TryWrite(batch[queued]))
+                        {
+                            if (!writer.WaitToWriteAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
+                            {
+                                return;
+                            }
+                        }
+                    }
+                    batch.Clear();
+                    queued = 0;
+                    if (reader.Pending == 0)
+                    {
+                        reader.Wait(250);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                unqueued.AddRange(batch.Skip(queued)); // read but not queued when stopped: Drain hands them out
+                writer.TryComplete();
             }
         }
 

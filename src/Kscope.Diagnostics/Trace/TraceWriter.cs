@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -49,15 +50,91 @@ public sealed class TraceWriter
         IReadOnlyList<TraceField> fields = record.Fields();
         if (Json)
         {
-            Append(JsonLine(type, _gadget, fields));
+            AppendJson(type, fields);
             return;
         }
         if (!_headerDone)
         {
             Append(Row(columns.Select(c => (c.EndsWith("_ns", StringComparison.Ordinal) ? c[..^3] : c).ToUpperInvariant()).ToArray()));
             _headerDone = true;
+            _fieldIndex = new int[columns.Count];
         }
-        Append(Row(columns.Select(c => Cell(c, fields.FirstOrDefault(f => f.Name == c).Value)).ToArray()));
+        AppendRow(columns, fields);
+    }
+
+    // Per-event formatting is the reader's hot path (every record of a busy trace): no LINQ, no
+    // intermediate row string, one reused JSON writer, and the field of each column found by the
+    // index it had in the previous record (records of one gadget list their fields in a fixed order).
+    private int[] _fieldIndex = [];
+    private readonly ArrayBufferWriter<byte> _jsonBuffer = new(1024);
+    private Utf8JsonWriter? _json;
+
+    private void AppendRow(IReadOnlyList<string> columns, IReadOnlyList<TraceField> fields)
+    {
+        for (int i = 0; i < columns.Count; i++)
+        {
+            string column = columns[i];
+            int index = _fieldIndex[i];
+            if ((uint)index >= (uint)fields.Count || !string.Equals(fields[index].Name, column, StringComparison.Ordinal))
+            {
+                index = -1;
+                for (int j = 0; j < fields.Count; j++)
+                {
+                    if (string.Equals(fields[j].Name, column, StringComparison.Ordinal))
+                    {
+                        index = j;
+                        break;
+                    }
+                }
+                _fieldIndex[i] = index;
+            }
+            string cell = Cell(column, index < 0 ? null : fields[index].Value);
+            if (i == columns.Count - 1)
+            {
+                _pending.Append(cell);
+                break;
+            }
+            int width = s_widths.GetValueOrDefault(column, 10);
+            if (cell.Length > width)
+            {
+                _pending.Append(cell.AsSpan(0, width - 1)).Append('…');
+            }
+            else
+            {
+                _pending.Append(cell).Append(' ', width - cell.Length);
+            }
+            _pending.Append(' ');
+        }
+        int end = _pending.Length;
+        while (end > 0 && _pending[end - 1] == ' ')
+        {
+            end--;
+        }
+        _pending.Length = end;
+        Append("");
+    }
+
+    private void AppendJson(string type, IReadOnlyList<TraceField> fields)
+    {
+        _jsonBuffer.ResetWrittenCount();
+        if (_json is null)
+        {
+            _json = new Utf8JsonWriter(_jsonBuffer);
+        }
+        else
+        {
+            _json.Reset(_jsonBuffer);
+        }
+        _json.WriteStartObject();
+        _json.WriteString("type", type);
+        _json.WriteString("gadget", _gadget);
+        for (int i = 0; i < fields.Count; i++)
+        {
+            WriteValue(_json, fields[i].Name, fields[i].Value);
+        }
+        _json.WriteEndObject();
+        _json.Flush();
+        Append(Encoding.UTF8.GetString(_jsonBuffer.WrittenSpan));
     }
 
     /// <summary>A free-form block (histograms, summaries) in column mode; nothing in JSON mode.</summary>
@@ -115,13 +192,34 @@ public sealed class TraceWriter
     {
         null => "-",
         string s => s,
-        string[] a => string.Join(' ', a.Select(x => x.Contains(' ', StringComparison.Ordinal) ? $"'{x}'" : x)),
+        string[] a => JoinArgs(a),
         ulong[] u => string.Join(',', u),
         bool b => b ? "yes" : "no",
         double d => d.ToString("0.0", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+
+    private static string JoinArgs(string[] args)
+    {
+        var text = new StringBuilder();
+        foreach (string x in args)
+        {
+            if (text.Length > 0)
+            {
+                text.Append(' ');
+            }
+            if (x.Contains(' ', StringComparison.Ordinal))
+            {
+                text.Append('\'').Append(x).Append('\'');
+            }
+            else
+            {
+                text.Append(x);
+            }
+        }
+        return text.ToString();
+    }
 
     /// <summary>One JSON object on one line.</summary>
     public static string JsonLine(string type, string gadget, IEnumerable<TraceField> fields)

@@ -12,7 +12,7 @@ public sealed class GadgetObjectsTests
     {
         { "exec", ["tracepoint/syscalls/sys_enter_execve", "tracepoint/syscalls/sys_exit_execve", "tracepoint/syscalls/sys_enter_execveat", "tracepoint/syscalls/sys_exit_execveat"] },
         { "open", ["tracepoint/syscalls/sys_enter_openat", "tracepoint/syscalls/sys_exit_openat", "tracepoint/syscalls/sys_enter_openat2", "tracepoint/syscalls/sys_exit_openat2"] },
-        { "syscalls", ["tracepoint/raw_syscalls/sys_enter", "tracepoint/raw_syscalls/sys_exit"] },
+        { "syscalls", ["tracepoint/raw_syscalls/sys_enter", "tracepoint/raw_syscalls/sys_exit", "raw_tracepoint/sched_process_exit"] },
         { "offcpu", ["tracepoint/sched/sched_switch", "tracepoint/sched/sched_wakeup"] },
         { "futex", ["tracepoint/syscalls/sys_enter_futex", "tracepoint/syscalls/sys_exit_futex"] },
         { "runqlat", ["raw_tracepoint/sched_switch", "raw_tracepoint/sched_wakeup", "raw_tracepoint/sched_wakeup_new"] },

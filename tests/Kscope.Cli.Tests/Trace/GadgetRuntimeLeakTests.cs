@@ -46,6 +46,25 @@ public sealed class GadgetRuntimeLeakTests
         }
     }
 
+    /// <summary>exit_group never returns: the entry its sys_enter stored must go with the task (map `starts` is a plain hash).</summary>
+    [Fact]
+    public async Task Syscalls_ThreadsExitInsideSyscalls_LeaveNoStartEntries()
+    {
+        Requires.Root();
+        using StoppedCommand command = StoppedCommand.Start(["/bin/sh", "-c", "for i in 1 2 3 4 5; do /bin/true & done; wait"]);
+        var filter = new TraceFilter { Pids = new HashSet<int> { command.Pid }, FollowChildren = true };
+        using IGadgetInstance instance = new BpfGadgetRuntime().Start(s_syscalls, GadgetObjects.Load("syscalls"), filter, filter.RodataValues());
+        command.Resume();
+        await command.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        ulong exits = instance.MapEntries("stats").Select(e => SyscallStatsOf(e)).Where(s => s.Name == "exit_group").Aggregate(0UL, (a, s) => a + s.Count);
+        Assert.Equal(0UL, exits); // exit_group never reaches sys_exit
+        Assert.Empty(instance.MapEntries("starts"));
+        Assert.True(instance.MapEntries("stats").Any(), "the command's syscalls were counted");
+    }
+
+    private static Kscope.Diagnostics.Trace.Records.SyscallStats SyscallStatsOf((byte[] Key, byte[] Value) e) =>
+        Kscope.Diagnostics.Trace.Records.SyscallStats.Parse(BitConverter.ToUInt32(e.Key), e.Value);
+
     [Fact]
     public void TraceCommand_RepeatedWithCommand_NoFdGrowth()
     {
