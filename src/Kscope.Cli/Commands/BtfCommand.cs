@@ -110,7 +110,17 @@ public static class BtfCommand
         {
             BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
             int[] roots = (parse.GetValue(types) ?? []).Select(n => Require(btf, n).Id).ToArray();
-            console.Out.Write(new BtfCWriter(btf).Write(roots));
+            // Streamed: a whole vmlinux.h (megabytes) is written as it is produced, through a 64 KiB buffer on the
+            // real stdout rather than the auto-flushing Console.Out.
+            TextWriter output = console is SystemConsole ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : console.Out;
+            try
+            {
+                new BtfCWriter(btf).Write(output, roots);
+            }
+            finally
+            {
+                output.Flush(); // not disposed: that would close the process's stdout stream
+            }
             return ExitCodes.Ok;
         }));
         return command;

@@ -231,10 +231,98 @@ public sealed partial class Btf
         {
             throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} out of range (1..{TypeCount - 1})");
         }
-        return _cache[local] ??= Materialise(id, local);
+        return _cache[local] ??= Materialise(id, local, shallow: false);
     }
 
     private static readonly BtfType s_void = new(0, BtfKind.Void, "void", false, 0, 0);
+
+    /// <summary>
+    /// The type with this id, materialised WITHOUT keeping it (unless <see cref="GetType(int)"/> already did): for
+    /// one-pass walks over all types (a whole vmlinux.h) that would otherwise hold every type, member and name.
+    /// </summary>
+    public BtfType ReadType(int id) => Read(id, shallow: false);
+
+    /// <summary>
+    /// Like <see cref="ReadType"/> but without the variable-length part (members, enumerators, parameters, DATASEC
+    /// entries come back empty): kind, name, size or referenced type, INT and ARRAY data. Cheap names for
+    /// declarations ("struct sk_buff") without decoding sk_buff's members.
+    /// </summary>
+    public BtfType ReadTypeHeader(int id) => Read(id, shallow: true);
+
+    private BtfType Read(int id, bool shallow)
+    {
+        if (id < FirstTypeId)
+        {
+            if (Base is not null && id > 0)
+            {
+                return Base.Read(id, shallow);
+            }
+            if (id == 0)
+            {
+                return s_void;
+            }
+        }
+        int local = CheckedLocal(id);
+        return _cache[local] ?? Materialise(id, local, shallow);
+    }
+
+    /// <summary>The type a PTR, TYPEDEF, CONST, VOLATILE, RESTRICT, TYPE_TAG, FUNC, FUNC_PROTO, VAR or DECL_TAG refers to (0 for other kinds), without materialising.</summary>
+    public int TypeIdOf(int id)
+    {
+        if (id == 0)
+        {
+            return 0;
+        }
+        if (id < FirstTypeId && Base is not null)
+        {
+            return Base.TypeIdOf(id);
+        }
+        int at = _offsets[CheckedLocal(id)];
+        if (BtfType.HasSize((BtfKind)((Word(at + 4) >> 24) & 0x1f)))
+        {
+            return 0;
+        }
+        uint type = Word(at + 8);
+        CheckRef(type, _typesAt + at + 8, id);
+        return (int)type;
+    }
+
+    /// <summary>True when the type has no name (anonymous struct, union, enum; pointers, arrays…), without materialising.</summary>
+    public bool IsAnonymous(int id)
+    {
+        if (id == 0)
+        {
+            return false;
+        }
+        if (id < FirstTypeId && Base is not null)
+        {
+            return Base.IsAnonymous(id);
+        }
+        return Word(_offsets[CheckedLocal(id)]) == 0;
+    }
+
+    // The size word of a sized kind (INT, ENUM, STRUCT…), without materialising.
+    private uint SizeWord(int id)
+    {
+        if (id < FirstTypeId && Base is not null)
+        {
+            return Base.SizeWord(id);
+        }
+        return Word(_offsets[CheckedLocal(id)] + 8);
+    }
+
+    // struct btf_array { u32 type; u32 index_type; u32 nelems; } after the common header, without materialising.
+    private (int Element, uint Count) ArrayOf(int id)
+    {
+        if (id < FirstTypeId && Base is not null)
+        {
+            return Base.ArrayOf(id);
+        }
+        int at = _offsets[CheckedLocal(id)] + 12;
+        uint element = Word(at);
+        CheckRef(element, _typesAt + at, id);
+        return ((int)element, Word(at + 8));
+    }
 
     /// <summary>The kind of a type without materialising it.</summary>
     public BtfKind GetKind(int id)
@@ -310,7 +398,7 @@ public sealed partial class Btf
     /// <summary>Absolute input offset of a type record (for error messages).</summary>
     public long OffsetOf(int id) => id < FirstTypeId ? Base?.OffsetOf(id) ?? 0 : _typesAt + _offsets[CheckedLocal(id)];
 
-    private BtfType Materialise(int id, int local)
+    private BtfType Materialise(int id, int local, bool shallow)
     {
         int at = _offsets[local];
         long abs = _typesAt + at;
@@ -325,6 +413,10 @@ public sealed partial class Btf
         if (!BtfType.HasSize(kind))
         {
             CheckRef(sizeOrType, abs + 8, id);
+        }
+        if (shallow && kind is BtfKind.Struct or BtfKind.Union or BtfKind.Enum or BtfKind.Enum64 or BtfKind.FuncProto or BtfKind.DataSec)
+        {
+            return new BtfType(id, kind, name, kindFlag, vlen, sizeOrType);
         }
         switch (kind)
         {
@@ -428,7 +520,7 @@ public sealed partial class Btf
             {
                 return current;
             }
-            current = GetType(current).TypeId;
+            current = TypeIdOf(current);
         }
         throw new MalformedDataException(Format, OffsetOf(id), $"type {id}: typedef/modifier chain is cyclic or deeper than {MaxResolveDepth}");
     }
@@ -445,23 +537,24 @@ public sealed partial class Btf
         {
             throw new MalformedDataException(Format, OffsetOf(id), $"type {id}: type graph is cyclic or deeper than {MaxResolveDepth}");
         }
-        BtfType t = ResolveType(id);
-        switch (t.Kind)
+        int r = Resolve(id);
+        switch (GetKind(r))
         {
             case BtfKind.Int or BtfKind.Enum or BtfKind.Enum64 or BtfKind.Struct or BtfKind.Union or BtfKind.DataSec or BtfKind.Float:
-                return t.Size;
+                return SizeWord(r);
             case BtfKind.Pointer:
                 return PointerSize;
             case BtfKind.Array:
-                long element = SizeOf(t.Array.ElementTypeId, depth + 1);
-                long total = element * t.Array.Count;
-                if (t.Array.Count != 0 && total / t.Array.Count != element || total > uint.MaxValue)
+                (int elementType, uint count) = ArrayOf(r);
+                long element = SizeOf(elementType, depth + 1);
+                long total = element * count;
+                if (count != 0 && total / count != element || total > uint.MaxValue)
                 {
-                    throw new MalformedDataException(Format, OffsetOf(t.Id), $"type {t.Id}: array size overflows");
+                    throw new MalformedDataException(Format, OffsetOf(r), $"type {r}: array size overflows");
                 }
                 return total;
             case BtfKind.Var:
-                return SizeOf(t.TypeId, depth + 1);
+                return SizeOf(TypeIdOf(r), depth + 1);
             default:
                 return 0;
         }
@@ -519,17 +612,18 @@ public sealed partial class Btf
         {
             throw new MalformedDataException(Format, OffsetOf(id), $"type {id}: type graph is cyclic or deeper than {MaxResolveDepth}");
         }
-        BtfType t = ResolveType(id);
-        switch (t.Kind)
+        int r = Resolve(id);
+        switch (GetKind(r))
         {
             case BtfKind.Int or BtfKind.Enum or BtfKind.Enum64 or BtfKind.Float:
-                return (int)Math.Clamp(t.Size, 1, (uint)PointerSize);
+                return (int)Math.Clamp(SizeWord(r), 1, (uint)PointerSize);
             case BtfKind.Pointer:
                 return PointerSize;
             case BtfKind.Array:
-                return AlignOf(t.Array.ElementTypeId, depth + 1);
+                return AlignOf(ArrayOf(r).Element, depth + 1);
             case BtfKind.Struct or BtfKind.Union:
             {
+                BtfType t = ReadType(r);
                 int max = 1;
                 foreach (BtfMember m in t.Members)
                 {
@@ -548,9 +642,11 @@ public sealed partial class Btf
     }
 
     /// <summary>Whether a struct/union is packed (a member or the size is not naturally aligned).</summary>
-    public bool IsPacked(int id)
+    public bool IsPacked(int id) => IsPacked(ReadType(Resolve(id)));
+
+    /// <summary><see cref="IsPacked(int)"/> of a type already at hand (a struct/union; false for other kinds).</summary>
+    public bool IsPacked(BtfType t)
     {
-        BtfType t = ResolveType(id);
         if (!t.IsComposite)
         {
             return false;

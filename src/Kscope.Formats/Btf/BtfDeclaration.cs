@@ -20,7 +20,24 @@ public static class BtfDeclaration
     public static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody = null, Func<BtfType, string>? nameOf = null) =>
         Declare(btf, typeId, name, anonymousBody, nameOf, 0);
 
+    /// <summary>
+    /// A declaration in three parts, for writers that stream the base type (an anonymous body) themselves:
+    /// the declaration is <c>Qualifiers + base type + " " + Declarator</c> (no space when the declarator is empty),
+    /// e.g. ("const ", struct x, "*name[4]"). <paramref name="anonymousBody"/> is used only for parameters of
+    /// function prototypes inside the declarator.
+    /// </summary>
+    public static (string Qualifiers, BtfType Base, string Declarator) Split(Btf btf, int typeId, string name,
+        Func<BtfType, string>? anonymousBody = null, Func<BtfType, string>? nameOf = null) =>
+        Parts(btf, typeId, name, anonymousBody, nameOf, 0);
+
     private static string Declare(Btf btf, int typeId, string name, Func<BtfType, string>? anonymousBody, Func<BtfType, string>? nameOf, int depth)
+    {
+        (string qualifiers, BtfType t, string declarator) = Parts(btf, typeId, name, anonymousBody, nameOf, depth);
+        return Join(qualifiers + BaseName(t, anonymousBody, nameOf), declarator);
+    }
+
+    private static (string Qualifiers, BtfType Base, string Declarator) Parts(Btf btf, int typeId, string name,
+        Func<BtfType, string>? anonymousBody, Func<BtfType, string>? nameOf, int depth)
     {
         string declarator = name;
         int id = typeId;
@@ -32,7 +49,9 @@ public static class BtfDeclaration
             {
                 throw new MalformedDataException(Btf.Format, btf.OffsetOf(typeId), $"type {typeId}: declaration nests deeper than {MaxDepth} (cyclic?)");
             }
-            BtfType t = btf.GetType(id);
+            // Uncached reads: a declaration needs only the header of a named base type ("struct sk_buff"), and
+            // writers of every type (a whole vmlinux.h) must not end up holding every type in memory.
+            BtfType t = btf.GetKind(id) is BtfKind.FuncProto || btf.IsAnonymous(id) ? btf.ReadType(id) : btf.ReadTypeHeader(id);
             switch (t.Kind)
             {
                 case BtfKind.Pointer:
@@ -95,7 +114,7 @@ public static class BtfDeclaration
                     continue;
                 }
                 default:
-                    return Join(baseQualifiers + BaseName(t, anonymousBody, nameOf), qualifiers + declarator);
+                    return (baseQualifiers, t, qualifiers.Length == 0 ? declarator : qualifiers + declarator);
             }
         }
     }
@@ -125,7 +144,7 @@ public static class BtfDeclaration
             {
                 return k;
             }
-            id = btf.GetType(id).TypeId;
+            id = btf.TypeIdOf(id);
         }
         return BtfKind.Void;
     }
