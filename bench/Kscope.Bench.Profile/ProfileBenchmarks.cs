@@ -37,12 +37,24 @@ public class ProfileBenchmarks
     [Benchmark]
     public int ReadUncompressed() => ProfileReader.ReadUncompressed(_raw).Samples.Count;
 
+    /// <summary>large.cpu, uncompressed, Google.Protobuf generated classes (messages only, ids and strings not resolved).</summary>
+    [Benchmark]
+    public int GoogleProtobufParse() => GeneratedProfileReader.Parse(_raw).Sample.Count;
+
+    /// <summary>Google.Protobuf generated classes, then ids and string indices resolved into the same model the span reader builds.</summary>
+    [Benchmark]
+    public int GoogleProtobufParseAndResolve() => GeneratedProfileReader.ParseAndResolve(_raw).Samples.Count;
+
     /// <summary>gunzip + read.</summary>
     [Benchmark]
     public int ReadGzipped() => ProfileReader.Read(_gz).Samples.Count;
 
     [Benchmark]
     public int Top() => TopReport.Compute(StackSet.From(_profile)).Count;
+
+    /// <summary>Stacks -> flame tree -> SVG text (what kscope pprof flame does after reading).</summary>
+    [Benchmark]
+    public int FlameSvg() => FlameGraph.Svg(FlameNode.Build(StackSet.From(_profile)), "large.cpu", "nanoseconds").Length;
 
     [Benchmark]
     public int WriteGzipped() => ProfileWriter.WriteBytes(_profile).Length;

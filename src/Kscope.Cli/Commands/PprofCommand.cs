@@ -314,7 +314,7 @@ public static class PprofCommand
     private static void ScaleBase(FlameNode n, double factor)
     {
         n.Base = (long)Math.Round(n.Base * factor);
-        foreach (FlameNode c in n.Children.Values)
+        foreach (FlameNode c in n.Children)
         {
             ScaleBase(c, factor);
         }

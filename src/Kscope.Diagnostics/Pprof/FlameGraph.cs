@@ -15,10 +15,12 @@ public static class FlameGraph
     private const int FrameHeight = 17;
     private const int Top = 34;
     private const double MinWidth = 0.1;
+    private const int MaxDepth = 512;
 
     public static string Svg(FlameNode root, string title, string unit, bool diff = false)
     {
-        int depth = Math.Min(root.Depth(), 512);
+        // Only frames at least MinWidth wide are drawn, so only they set the height.
+        int depth = Math.Min(VisibleDepth(root, Width / Math.Max(1, root.Value), 0), MaxDepth);
         int height = Top + depth * FrameHeight + 24;
         var sb = new StringBuilder(1 << 16);
         sb.Append(CultureInfo.InvariantCulture, $"<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" xmlns=\"http://www.w3.org/2000/svg\" onload=\"kscopeInit()\">\n");
@@ -54,12 +56,30 @@ public static class FlameGraph
         sb.Append("</g>\n");
     }
 
-    private static long MaxDelta(FlameNode n)
+    private static int VisibleDepth(FlameNode n, double scale, int depth)
+    {
+        if (n.Value * scale < MinWidth || depth >= MaxDepth)
+        {
+            return 0;
+        }
+        int max = 0;
+        foreach (FlameNode c in n.Children)
+        {
+            max = Math.Max(max, VisibleDepth(c, scale, depth + 1));
+        }
+        return max + 1;
+    }
+
+    private static long MaxDelta(FlameNode n, int depth = 0)
     {
         long m = Math.Abs(n.Value - n.Base);
-        foreach (FlameNode c in n.Children.Values)
+        if (depth >= MaxDepth)
         {
-            m = Math.Max(m, MaxDelta(c));
+            return m;
+        }
+        foreach (FlameNode c in n.Children)
+        {
+            m = Math.Max(m, MaxDelta(c, depth + 1));
         }
         return m;
     }
@@ -67,7 +87,7 @@ public static class FlameGraph
     private static void AppendFrame(StringBuilder sb, FlameNode n, double x, double scale, int depth, long total, string unit, bool diff, long maxDelta)
     {
         double w = n.Value * scale;
-        if (w < MinWidth || depth >= 512)
+        if (w < MinWidth || depth >= MaxDepth)
         {
             return;
         }
@@ -84,8 +104,14 @@ public static class FlameGraph
             $"<g class=\"f\" data-x=\"{x:0.###}\" data-w=\"{w:0.###}\" data-d=\"{depth}\" onclick=\"kscopeZoom(this)\"><title>{Escape(info)}</title>" +
             $"<rect x=\"{x:0.###}\" y=\"{y}\" width=\"{w:0.###}\" height=\"{FrameHeight - 1}\" rx=\"2\" fill=\"{fill}\"/>" +
             $"<text x=\"{x + 3:0.###}\" y=\"{y + 12}\">{Escape(Fit(n.Name, w))}</text></g>\n");
+        if (n.ChildCount == 0)
+        {
+            return;
+        }
+        FlameNode[] children = [.. n.Children];
+        Array.Sort(children, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         double cx = x;
-        foreach (FlameNode c in n.Children.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
+        foreach (FlameNode c in children)
         {
             AppendFrame(sb, c, cx, scale, depth + 1, total, unit, diff, maxDelta);
             cx += c.Value * scale;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Kscope.Formats.Pprof;
 
@@ -84,7 +86,7 @@ public sealed class StackSet
             }
             total += v;
             var key = new StackKey(frames.ToArray());
-            merged[key] = merged.GetValueOrDefault(key) + v;
+            CollectionsMarshal.GetValueRefOrAddDefault(merged, key, out _) += v;
         }
         return new StackSet(profile.SampleTypes[index], merged.Select(kv => (kv.Key.Frames, kv.Value)).ToList(), total, unfiltered);
     }
@@ -95,7 +97,22 @@ public sealed class StackSet
 
         public string[] Frames { get; } = frames;
 
-        public bool Equals(StackKey other) => _hash == other._hash && Frames.AsSpan().SequenceEqual(other.Frames);
+        // Names come from one FrameNames, which interns them: compare and hash by reference.
+        public bool Equals(StackKey other)
+        {
+            if (_hash != other._hash || Frames.Length != other.Frames.Length)
+            {
+                return false;
+            }
+            for (int i = 0; i < Frames.Length; i++)
+            {
+                if (!ReferenceEquals(Frames[i], other.Frames[i]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
 
         public override bool Equals(object? obj) => obj is StackKey k && Equals(k);
 
@@ -106,7 +123,7 @@ public sealed class StackSet
             var h = new HashCode();
             foreach (string f in frames)
             {
-                h.Add(f);
+                h.Add(RuntimeHelpers.GetHashCode(f));
             }
             return h.ToHashCode();
         }

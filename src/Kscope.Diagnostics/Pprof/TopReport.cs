@@ -9,22 +9,23 @@ public static class TopReport
 {
     public static List<TopEntry> Compute(StackSet stacks, bool sortByCum = false)
     {
-        var flat = new Dictionary<string, long>(StringComparer.Ordinal);
-        var cum = new Dictionary<string, long>(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // A StackSet's names are interned (FrameNames): equal names are one instance.
+        var flat = new Dictionary<string, long>(ReferenceEqualityComparer.Instance);
+        var cum = new Dictionary<string, long>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<string>(ReferenceEqualityComparer.Instance);
         foreach (var (frames, value) in stacks.Stacks)
         {
             if (frames.Length == 0)
             {
                 continue;
             }
-            flat[frames[0]] = flat.GetValueOrDefault(frames[0]) + value;
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flat, frames[0], out _) += value;
             seen.Clear();
             foreach (string f in frames)
             {
                 if (seen.Add(f))
                 {
-                    cum[f] = cum.GetValueOrDefault(f) + value;
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cum, f, out _) += value;
                 }
             }
         }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kscope.Diagnostics.Symbols;
 using Kscope.Formats;
+using Kscope.Formats.Elf;
 using Kscope.Formats.Pprof;
 using Kscope.Kernel.Perf;
 using Kscope.Native;
@@ -19,13 +20,25 @@ namespace Kscope.Diagnostics.Profiling;
 public sealed class CpuSampler
 {
     private const ulong SampleType = PerfRecords.SampleIp | PerfRecords.SampleTid | PerfRecords.SampleTime | PerfRecords.SamplePeriod | PerfRecords.SampleCallchain;
+    private const uint ProtExec = 4;
     private const int PerfFlagPidCgroup = 1 << 2;
     private const int RingPages = 64;
 
-    private readonly Dictionary<(int Pid, CallchainKey Chain), (long Count, long Nanos)> _stacks = [];
-    private readonly Dictionary<int, ProcessMaps?> _maps = [];
+    private readonly Dictionary<(int Image, CallchainKey Chain), (long Count, long Nanos)> _stacks = [];
+    private readonly List<ProcessImage> _images = [];
+    private readonly Dictionary<int, int> _imageOf = [];
+    private readonly List<(ulong Time, int Seq, object Record)> _batch = [];
     private PerfRecordHandler? _handler;
     private readonly Dictionary<int, PerfMap?> _perfMaps = [];
+
+    /// <summary>Binaries are parsed once per build id or file, whichever processes map them; pass one cache to share it between profiles.</summary>
+    public BinaryCache Binaries { get; init; } = new();
+
+    /// <summary>PERF_RECORD_THROTTLE records: the kernel slowed sampling down (interrupts took too long).</summary>
+    public ulong Throttled { get; private set; }
+
+    /// <summary>Address spaces seen: one per process, plus one more per exec.</summary>
+    public IReadOnlyList<ProcessImage> Images => _images;
 
     public ulong Samples { get; private set; }
 
@@ -71,7 +84,12 @@ public sealed class CpuSampler
                     Config = PerfEvents.SoftwareCpuClock,
                     SampleFreq = (ulong)frequency,
                     SampleType = SampleType,
+                    // Side-band records (each lands on the CPU where it happened, so every event asks for
+                    // them): MMAP2 for new executable mappings, COMM (exec), FORK/EXIT; sample_id_all puts
+                    // the time on them so they are applied in order with the samples.
                     Flags = PerfEventAttrFlags.Freq | PerfEventAttrFlags.Disabled | PerfEventAttrFlags.Watermark |
+                            PerfEventAttrFlags.Mmap | PerfEventAttrFlags.Mmap2 | PerfEventAttrFlags.Comm | PerfEventAttrFlags.CommExec |
+                            PerfEventAttrFlags.Task | PerfEventAttrFlags.SampleIdAll |
                             (target.Pid is not null ? PerfEventAttrFlags.Inherit : 0),
                     WakeupWatermark = RingPages * 4096 / 2,
                     SampleMaxStack = 127,
@@ -92,6 +110,10 @@ public sealed class CpuSampler
             {
                 e.Enable();
             }
+            if (target.Pid is int root)
+            {
+                ImageOf(root); // before it runs on: a command still stopped in its shell, or the live process
+            }
             clock.Restart();
             started?.Invoke();
             Loop(events, epoll, clock, duration, progress, stopWhen, target.Pid is not null, ct);
@@ -100,7 +122,6 @@ public sealed class CpuSampler
                 e.Disable();
             }
             DrainAll(events);
-            RefreshMaps();
             foreach (PerfEvent e in events)
             {
                 Lost += e.Ring?.Lost ?? 0;
@@ -123,7 +144,7 @@ public sealed class CpuSampler
         int tick = progress is null && stopWhen is null ? 1000 : 250;
         Span<EpollEvent> ready = stackalloc EpollEvent[16];
         int open = events.Count;
-        TimeSpan lastDrain = TimeSpan.Zero, lastMaps = TimeSpan.Zero;
+        TimeSpan lastDrain = TimeSpan.Zero;
         while (!ct.IsCancellationRequested && !(stopWhen?.Invoke() ?? false))
         {
             TimeSpan left = duration - clock.Elapsed;
@@ -132,14 +153,15 @@ public sealed class CpuSampler
                 break;
             }
             int n = epoll.Wait(ready, (int)Math.Min(tick, Math.Ceiling(left.TotalMilliseconds)));
+            bool woken = false;
             for (int i = 0; i < n; i++)
             {
                 if (ready[i].Data == ulong.MaxValue)
                 {
                     continue; // cancelled: the loop condition sees it
                 }
+                woken = true;
                 PerfEvent e = events[(int)ready[i].Data];
-                Drain(e);
                 if ((ready[i].Events & (Epoll.Hup | Epoll.Err)) != 0)
                 {
                     // A per-task event hangs up when its task (and every inherited child) is gone.
@@ -152,16 +174,12 @@ public sealed class CpuSampler
                 break;
             }
             TimeSpan now = clock.Elapsed;
-            if (now - lastDrain >= TimeSpan.FromMilliseconds(tick))
+            if (woken || now - lastDrain >= TimeSpan.FromMilliseconds(tick))
             {
+                // All rings together: records are then applied in time order across CPUs.
                 DrainAll(events);
                 lastDrain = now;
                 progress?.Invoke(now, Samples);
-            }
-            if (now - lastMaps > TimeSpan.FromSeconds(1))
-            {
-                RefreshMaps();
-                lastMaps = now;
             }
         }
     }
@@ -170,48 +188,104 @@ public sealed class CpuSampler
     {
         foreach (PerfEvent e in events)
         {
-            Drain(e);
+            e.Ring!.Read(_handler ??= OnRecord);
         }
+        // Each ring is in time order, the rings together are not: an exec on one CPU must come
+        // before the new program's samples on another.
+        _batch.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Seq.CompareTo(b.Seq));
+        foreach (var (_, _, record) in _batch)
+        {
+            Apply(record);
+        }
+        _batch.Clear();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Drain(PerfEvent e) => e.Ring!.Read(_handler ??= OnRecord);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnRecord(PerfEventHeader header, ReadOnlySpan<byte> body)
     {
-        if (header.Type != (uint)PerfRecordType.Sample)
-        {
-            return;
-        }
-        PerfSample s;
         try
         {
-            s = PerfRecords.DecodeSample(body, SampleType);
+            switch ((PerfRecordType)header.Type)
+            {
+                case PerfRecordType.Sample:
+                    {
+                        PerfSample s = PerfRecords.DecodeSample(body, SampleType);
+                        _batch.Add((s.Time, _batch.Count, s));
+                        break;
+                    }
+                case PerfRecordType.Mmap2:
+                    {
+                        PerfMmap2 m = PerfRecords.DecodeMmap2(header.Misc, body, SampleType);
+                        if ((m.Prot & ProtExec) != 0)
+                        {
+                            _batch.Add((m.Time, _batch.Count, m));
+                        }
+                        break;
+                    }
+                case PerfRecordType.Comm:
+                    {
+                        PerfComm c = PerfRecords.DecodeComm(header.Misc, body, SampleType);
+                        _batch.Add((c.Time, _batch.Count, c));
+                        break;
+                    }
+                case PerfRecordType.Fork:
+                case PerfRecordType.Exit:
+                    {
+                        PerfTaskRecord t = PerfRecords.DecodeTask((PerfRecordType)header.Type, body);
+                        _batch.Add((t.Time, _batch.Count, t));
+                        break;
+                    }
+                case PerfRecordType.Throttle:
+                    Throttled++;
+                    break;
+                default:
+                    break; // LOST is counted by the ring
+            }
         }
         catch (MalformedDataException)
         {
-            return;
+            // A record the kernel wrote but we cannot read: skip it, keep sampling.
         }
-        Samples++;
-        if (s.Pid > 0 && !_maps.ContainsKey(s.Pid))
-        {
-            _maps[s.Pid] = ProcessMaps.Read(s.Pid);
-        }
-        var key = (s.Pid, new CallchainKey(s.Callchain));
-        ref (long Count, long Nanos) slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_stacks, key, out _);
-        slot = (slot.Count + 1, slot.Nanos + (long)s.Period);
     }
 
-    private void RefreshMaps()
+    private void Apply(object record)
     {
-        foreach (int pid in _maps.Keys.ToList())
+        switch (record)
         {
-            if (ProcessMaps.Read(pid) is { Regions.Count: > 0 } m)
-            {
-                _maps[pid] = m;
-            }
+            case PerfSample s:
+                {
+                    Samples++;
+                    int image = s.Pid > 0 ? ImageOf(s.Pid) : -1;
+                    var key = (image, new CallchainKey(s.Callchain));
+                    ref (long Count, long Nanos) slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_stacks, key, out _);
+                    slot = (slot.Count + 1, slot.Nanos + (long)s.Period);
+                    break;
+                }
+            case PerfMmap2 m:
+                _images[ImageOf(m.Pid)].Add(new ProcessMaps.Region(m.Address, m.Address + m.Length, m.PageOffset, m.FileName));
+                break;
+            case PerfComm { IsExec: true } c when c.Pid == c.Tid || !_imageOf.ContainsKey(c.Pid):
+                // exec replaced the address space: the MMAP2 records of the new program follow.
+                NewImage(new ProcessImage(c.Pid, c.Comm));
+                break;
+            case PerfComm c when c.Pid == c.Tid:
+                _images[ImageOf(c.Pid)].Comm = c.Comm;
+                break;
+            case PerfTaskRecord { IsNewProcess: true } t when !_imageOf.ContainsKey(t.Pid):
+                NewImage(_imageOf.TryGetValue(t.ParentPid, out int parent) ? _images[parent].CopyFor(t.Pid) : ProcessImage.FromProc(t.Pid));
+                break;
+            default:
+                break;
         }
+    }
+
+    /// <summary>The current image of <paramref name="pid"/>; a process first seen gets one from /proc.</summary>
+    private int ImageOf(int pid) => _imageOf.TryGetValue(pid, out int i) ? i : NewImage(ProcessImage.FromProc(pid));
+
+    private int NewImage(ProcessImage image)
+    {
+        _images.Add(image);
+        return _imageOf[image.Pid] = _images.Count - 1;
     }
 
     private static IEnumerable<int> OnlineCpus()
@@ -252,10 +326,10 @@ public sealed class CpuSampler
         profile.SampleTypes.Add(new SampleType("cpu", "nanoseconds"));
         profile.Comments.Add($"kscope profile: perf_event_open cpu-clock at {frequency} Hz");
         var kernel = new Lazy<KernelSymbols>(() => KernelSymbols.LoadOrEmpty());
-        var binaries = new BinaryCache();
+        var lines = new Dictionary<(BinarySymbolizer, ulong), Line[]>();
         var mappings = new Dictionary<string, Mapping>(StringComparer.Ordinal);
         var functions = new Dictionary<(string, string), Function>();
-        var locations = new Dictionary<(int, ulong), Location>();
+        var locations = new Dictionary<(int Image, ulong Address), Location>();
         var kernelMapping = new Mapping { File = "[kernel.kallsyms]", HasFunctions = true };
 
         Function Fn(string name, string file)
@@ -269,12 +343,13 @@ public sealed class CpuSampler
             return f;
         }
 
-        Location Loc(int pid, ulong address, bool isKernel, bool leaf)
+        Location Loc(int image, ulong address, bool isKernel, bool leaf)
         {
-            if (locations.TryGetValue((isKernel ? 0 : pid, address), out Location? l))
+            if (locations.TryGetValue((isKernel ? -2 : image, address), out Location? l))
             {
                 return l;
             }
+            int pid = image >= 0 ? _images[image].Pid : 0;
             l = new Location { Address = address };
             ulong lookup = leaf ? address : address - 1; // return addresses point after the call
             if (isKernel)
@@ -289,7 +364,7 @@ public sealed class CpuSampler
                     l.Lines = [new Line(Fn(name, ""), 0)];
                 }
             }
-            else if (_maps.GetValueOrDefault(pid)?.Find(address) is { } region)
+            else if (image >= 0 && _images[image].Find(address) is { } region)
             {
                 if (!mappings.TryGetValue(region.Path + "@" + region.Start, out Mapping? m))
                 {
@@ -298,7 +373,7 @@ public sealed class CpuSampler
                     profile.Mappings.Add(m);
                 }
                 l.Mapping = m;
-                BinarySymbolizer? sym = binaries.For(pid, region.Path);
+                BinarySymbolizer? sym = Binaries.Get(pid, region.Path);
                 if (sym is not null)
                 {
                     if (m.BuildId.Length == 0)
@@ -308,13 +383,20 @@ public sealed class CpuSampler
                     ulong fileOffset = lookup - region.Start + region.Offset;
                     if (sym.Elf.TryGetVirtualAddress(fileOffset, out ulong vaddr))
                     {
-                        try
+                        // Symbolized once per (binary, address), whichever process it was sampled in.
+                        if (!lines.TryGetValue((sym, vaddr), out Line[]? known))
                         {
-                            l.Lines = sym.Symbolize(vaddr).Select(f => new Line(Fn(f.Function, f.File ?? ""), f.Line)).ToArray();
+                            try
+                            {
+                                known = sym.Symbolize(vaddr).Select(f => new Line(Fn(f.Function, f.File ?? ""), f.Line)).ToArray();
+                            }
+                            catch (MalformedDataException)
+                            {
+                                known = [];
+                            }
+                            lines[(sym, vaddr)] = known;
                         }
-                        catch (MalformedDataException)
-                        {
-                        }
+                        l.Lines = known;
                     }
                 }
                 else if (PerfMapOf(pid)?.Lookup(lookup) is { } jit)
@@ -326,13 +408,13 @@ public sealed class CpuSampler
             {
                 l.Lines = [new Line(Fn(jit, ""), 0)];
             }
-            locations[(isKernel ? 0 : pid, address)] = l;
+            locations[(isKernel ? -2 : image, address)] = l;
             profile.Locations.Add(l);
             return l;
         }
 
         var stack = new List<Location>();
-        foreach (var ((pid, chain), (count, nanos)) in _stacks)
+        foreach (var ((image, chain), (count, nanos)) in _stacks)
         {
             stack.Clear();
             bool isKernel = false;
@@ -344,11 +426,12 @@ public sealed class CpuSampler
                     isKernel = ip == PerfRecords.ContextKernel;
                     continue;
                 }
-                stack.Add(Loc(pid, ip, isKernel, leaf));
+                stack.Add(Loc(image, ip, isKernel, leaf));
                 leaf = false;
             }
+            int pid = image >= 0 ? _images[image].Pid : 0;
             var labels = new List<Label> { new("pid", null, pid) };
-            if (CommOf(pid) is { } comm)
+            if (((image >= 0 ? _images[image].Comm : null) ?? CommOf(pid)) is { } comm)
             {
                 labels.Add(new Label("comm", comm));
             }

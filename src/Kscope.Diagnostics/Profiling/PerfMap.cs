@@ -27,10 +27,11 @@ public sealed class PerfMap
                 var entries = new List<(ulong, ulong, string)>();
                 foreach (string line in File.ReadLines(path))
                 {
+                    // .NET writes "0x7f31d4230000 110 name", perf's spec and other JITs no prefix.
                     string[] f = line.Split(' ', 3);
                     if (f.Length == 3 &&
-                        ulong.TryParse(f[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start) &&
-                        ulong.TryParse(f[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong size))
+                        ulong.TryParse(Hex(f[0]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start) &&
+                        ulong.TryParse(Hex(f[1]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong size))
                     {
                         entries.Add((start, size, f[2]));
                     }
@@ -46,6 +47,9 @@ public sealed class PerfMap
         }
         return null;
     }
+
+    private static ReadOnlySpan<char> Hex(string field) =>
+        field.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? field.AsSpan(2) : field;
 
     private static int NsPid(int pid)
     {

@@ -1,51 +1,99 @@
 using Kscope.Formats;
 using Kscope.Formats.Elf;
+using Kscope.Native;
 
 namespace Kscope.Diagnostics.Symbols;
 
 /// <summary>
-/// One <see cref="BinarySymbolizer"/> per mapped file path, opened through /proc/PID/root first (the
-/// process's own mount namespace: a container's binaries), then the path as seen by kscope. Files that
-/// are not ELF, unreadable or gone are remembered as null. Shared by the CPU profiler and trace stacks.
+/// Loaded binaries shared by every process that maps them: keyed by file identity (inode, size,
+/// mtime) and by GNU build id, so two processes of one binary — also in different containers, where
+/// the paths differ (/proc/PID/root/…) — parse it once. Files are opened through /proc/PID/root first
+/// (containers), then by the path itself (the process may have exited). Unreadable or non-ELF files
+/// are remembered as null. Shared by the CPU profiler and trace stacks.
 /// </summary>
 public sealed class BinaryCache
 {
-    private readonly Dictionary<string, BinarySymbolizer?> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ulong Inode, long Size, long MTime), BinarySymbolizer?> _byFile = [];
+    private readonly Dictionary<string, BinarySymbolizer> _byBuildId = new(StringComparer.Ordinal);
+    private readonly Dictionary<(int Pid, string Path), BinarySymbolizer?> _byPath = [];
 
-    /// <summary>The symbolizer of <paramref name="path"/> (a path from /proc/PID/maps), or null.</summary>
-    public BinarySymbolizer? For(int pid, string path)
+    /// <summary>Binaries parsed (not cache hits): for tests and statistics.</summary>
+    public int Loaded { get; private set; }
+
+    /// <summary>The symbolizer of <paramref name="path"/> (a path from /proc/PID/maps or an MMAP2 record), or null.</summary>
+    public BinarySymbolizer? For(int pid, string path) => Get(pid, path);
+
+    /// <summary>The symbolizer of <paramref name="path"/> as mapped by <paramref name="pid"/>, or null ([vdso], anonymous, not ELF, gone).</summary>
+    public BinarySymbolizer? Get(int pid, string path)
     {
         if (!path.StartsWith('/'))
         {
-            return null; // [vdso], [heap], anonymous
+            return null;
         }
-        if (_cache.TryGetValue(path, out BinarySymbolizer? s))
+        if (_byPath.TryGetValue((pid, path), out BinarySymbolizer? known))
         {
-            return s;
+            return known;
         }
-        s = null;
+        BinarySymbolizer? result = null;
         foreach (string candidate in new[] { $"/proc/{pid}/root{path}", path })
         {
-            try
-            {
-                if (File.Exists(candidate))
-                {
-                    s = new BinarySymbolizer(ElfFile.Load(candidate));
-                    break;
-                }
-            }
-            catch (MalformedDataException)
+            if (TryLoad(candidate, out result))
             {
                 break;
             }
-            catch (IOException)
+        }
+        _byPath[(pid, path)] = result;
+        return result;
+    }
+
+    /// <summary>False when the file cannot be opened (try the next candidate); true with null for a file that is not a usable ELF.</summary>
+    private bool TryLoad(string file, out BinarySymbolizer? symbolizer)
+    {
+        symbolizer = null;
+        (ulong, long, long) identity;
+        try
+        {
+            var info = new FileInfo(file);
+            if (!info.Exists)
             {
+                return false;
             }
-            catch (UnauthorizedAccessException)
+            identity = (FileIds.Inode(file), info.Length, info.LastWriteTimeUtc.Ticks);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or KernelException)
+        {
+            return false;
+        }
+        if (_byFile.TryGetValue(identity, out symbolizer))
+        {
+            return true;
+        }
+        try
+        {
+            ElfFile elf = ElfFile.Load(file);
+            if (elf.BuildId is { Length: > 0 } id && _byBuildId.TryGetValue(id, out BinarySymbolizer? same))
             {
+                symbolizer = same;
+            }
+            else
+            {
+                symbolizer = new BinarySymbolizer(elf);
+                Loaded++;
+                if (elf.BuildId is { Length: > 0 } newId)
+                {
+                    _byBuildId[newId] = symbolizer;
+                }
             }
         }
-        _cache[path] = s;
-        return s;
+        catch (MalformedDataException)
+        {
+            symbolizer = null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        _byFile[identity] = symbolizer;
+        return true;
     }
 }

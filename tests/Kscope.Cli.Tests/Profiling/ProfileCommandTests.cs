@@ -65,6 +65,69 @@ public class ProfileCommandTests
     }
 
     [Fact]
+    public void Profile_DotnetChildWithPerfMap_JitFramesNamedFromPerfMap()
+    {
+        Requires.Root();
+        string dotnet = Requires.Tool("dotnet", "dotnet-sdk-10.0");
+        // A real .NET child: this build's kscope.dll (IL only, so its methods are JIT-compiled) reading
+        // the large shared profile; env makes it write /tmp/perf-PID.map and keeps the pid (exec).
+        string kscopeDll = Path.Combine(AppContext.BaseDirectory, "kscope.dll");
+        string large = Path.Combine(Tools.SharedTestData, "pprof", "internal", "proftest", "testdata", "large.cpu");
+        string output = Path.Combine(Path.GetTempPath(), $"kscope-dotnet-{Environment.ProcessId}.pb.gz");
+        var (code, text) = Run("profile", "-F", "999", "-o", output, "--", "env", "DOTNET_PerfMapEnabled=1", "DOTNET_ReadyToRun=0",
+            dotnet, kscopeDll, "pprof", "diff", large, large, "-n", "1");
+        int pid = int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"samples of pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        string map = $"/tmp/perf-{pid}.map";
+        try
+        {
+            Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
+            Assert.True(File.Exists(map), $"the child wrote no {map}: {text}");
+            var jitted = new HashSet<string>(File.ReadLines(map).Select(l => l.Split(' ', 3)).Where(f => f.Length == 3).Select(f => f[2]), StringComparer.Ordinal);
+            Profile p = ProfileReader.ReadFile(output);
+            List<string> named = p.Functions.Select(f => f.Name).Where(n => jitted.Contains(n) && n.Contains("[Kscope.", StringComparison.Ordinal)).ToList();
+            Assert.True(named.Count > 0, $"no Kscope JIT frame from {map} in the profile; functions: {string.Join(" | ", p.Functions.Select(f => f.Name).Take(30))}");
+        }
+        finally
+        {
+            File.Delete(output);
+            File.Delete(map);
+            File.Delete($"/tmp/perfinfo-{pid}.map");
+        }
+    }
+
+    [Fact]
+    public void Profile_ProcessExecsAndDlopensWhileSampled_BothProgramsAndLibrarySymbolized()
+    {
+        Requires.Root();
+        string gcc = Requires.Tool("gcc", "gcc");
+        string dir = Path.Combine(Path.GetTempPath(), $"kscope-execdl-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string source = Path.Combine(Tools.RepoRoot, "tests", "Kscope.Cli.Tests", "Profiling", "execdl.c");
+            string stage1 = Path.Combine(dir, "stage1"), stage2 = Path.Combine(dir, "stage2"), lib = Path.Combine(dir, "libkscopespin.so");
+            Tools.Check(gcc, "-O0", "-fno-omit-frame-pointer", "-DSTAGE=1", "-o", stage1, source);
+            Tools.Check(gcc, "-O0", "-fno-omit-frame-pointer", "-DSTAGE=2", "-o", stage2, source, "-ldl");
+            Tools.Check(gcc, "-O0", "-fno-omit-frame-pointer", "-DSTAGE=3", "-shared", "-fPIC", "-o", lib, source);
+            string output = Path.Combine(dir, "execdl.pb.gz");
+            // sh (stopped) -> exec stage1 (before_exec) -> exec stage2 -> dlopen lib (lib_spin) -> exit:
+            // three address spaces under one pid, the last one gone when symbolization runs.
+            var (code, text) = Run("profile", "-F", "499", "-o", output, "--", stage1, stage2, lib);
+            Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
+            Profile p = ProfileReader.ReadFile(output);
+            List<TopEntry> top = TopReport.Compute(StackSet.From(p));
+            Assert.Contains(top.Take(3), e => e.Name == "before_exec");
+            Assert.Contains(top.Take(3), e => e.Name == "lib_spin");
+            Assert.Contains(p.Mappings, m => m.File == lib);
+            Assert.Contains(p.Mappings, m => m.File == stage1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Profile_BadArguments_UsageErrors()
     {
         Assert.Equal(ExitCodes.Usage, Run("profile").Code);
