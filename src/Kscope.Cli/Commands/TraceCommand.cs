@@ -18,7 +18,7 @@ public static class TraceCommand
         var uid = new Option<uint?>("--uid") { Description = "Trace tasks of this user id." };
         var cgroup = new Option<string?>("--cgroup") { Description = "Trace this cgroup: a /sys/fs/cgroup directory or the path /proc/PID/cgroup prints (v2: by cgroup id; v1: its processes)." };
         var container = new Option<string?>("--container") { Description = "Trace the container with this id (or a unique prefix of 6+ characters) as found in /proc/*/cgroup." };
-        var duration = new Option<string?>("--for", "-d") { Description = "Stop after this long (10s, 500ms, 2m). Default: until Ctrl-C or the command ends." };
+        var duration = new Option<string?>("--for", "-d") { Description = "Stop after tracing this long, counted from attach (10s, 500ms, 2m). Default: until Ctrl-C or the command ends." };
         var interval = new Option<string?>("--interval", "-i") { Description = "Print histograms and totals every interval (cpu-throttle: sample period, default 1s)." };
         var slow = new Option<string?>("--slow") { Description = "syscalls/runqlat: stream calls or waits at least this slow (0: every one); offcpu: print totals above it (default 10ms)." };
         var fields = new Option<string?>("--fields", "-f") { Description = "Columns to print, comma-separated (names as in the JSON schema)." };

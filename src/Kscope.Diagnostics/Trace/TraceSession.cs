@@ -23,10 +23,6 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         }
         var clock = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (options.Duration is TimeSpan d)
-        {
-            stop.CancelAfter(d);
-        }
         string reason = "duration";
         ulong lost = 0;
         Task commandDone = command is null ? Task.Delay(Timeout.Infinite, stop.Token) : command.WaitForExitAsync(stop.Token);
@@ -36,6 +32,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
                 ? CpuThrottleSampler.ForDirectory(dir)
                 : filter.Pids.Count > 0 ? CpuThrottleSampler.ForProcess(filter.Pids.Min())
                 : throw new TraceTargetException("trace cpu-throttle: needs a target: --pid, --cgroup, --container or -- COMMAND");
+            StartClock(stop);
             command?.Resume();
             reason = await PollAsync(sampler, commandDone, stop.Token, cancellationToken).ConfigureAwait(false);
         }
@@ -51,6 +48,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             {
                 instance.AddPid(pid);
             }
+            StartClock(stop); // --for counts tracing time, not the gadget's load and attach
             command?.Resume();
             Task pump = PumpAsync(instance, stop.Token);
             Task ticks = TickAsync(instance, stop.Token);
@@ -73,6 +71,14 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             lost = instance.Lost;
         }
         return new TraceSummary(options.Gadget.Name, _events, lost, clock.Elapsed, reason, command is { HasExited: true } ? command.ExitCode : null);
+    }
+
+    private void StartClock(CancellationTokenSource stop)
+    {
+        if (options.Duration is TimeSpan d)
+        {
+            stop.CancelAfter(d);
+        }
     }
 
     private async Task<string> PollAsync(CpuThrottleSampler sampler, Task commandDone, CancellationToken stop, CancellationToken user)

@@ -26,7 +26,7 @@ public sealed class TraceStackTests
     [Trait("Category", "Kernel")]
     public void OffCpu_SleepCommand_UserLeafIsLibcNanosleep()
     {
-        var rows = Rows("offcpu", "--json", "--slow", "100ms", "--", "sleep", "0.4");
+        var rows = Rows("offcpu", "--json", "--slow", "100ms", "--", "sleep", "1.5"); // long enough for a maps snapshot after exec in a slow QEMU guest
         JsonElement row = rows.Single(r => r.GetProperty("comm").GetString() == "sleep");
         string[] user = row.GetProperty("user_stack").EnumerateArray().Select(f => f.GetString()!).ToArray();
         Assert.NotEmpty(user);

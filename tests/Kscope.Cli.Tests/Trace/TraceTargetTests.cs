@@ -65,7 +65,7 @@ public sealed class TraceTargetTests
             Assert.True(filter.FollowChildren);
             Assert.Equal("/" + relative, filter.CgroupDirectory);
 
-            (int code, StringConsole console) = Run("open", "--container", id[..prefix], "--for", "800ms", "--json");
+            (int code, StringConsole console) = Run("open", "--container", id[..prefix], "--for", "2s", "--json");
             Assert.True(code == ExitCodes.Ok, $"exit {code}: {console.ErrorText}");
             var events = JsonLines(console).Where(l => l.GetProperty("type").GetString() == "event").ToList();
             Assert.Contains(events, e => e.GetProperty("path").GetString() == mine && e.GetProperty("comm").GetString() == "cat");
@@ -126,7 +126,7 @@ public sealed class TraceTargetTests
     public void Interval_Runqlat_TextHistogramsRepeat()
     {
         Requires.Root();
-        (int code, StringConsole console) = Run("runqlat", "--interval", "100ms", "--", "sh", "-c", "sleep 0.3; sleep 0.3; sleep 0.3");
+        (int code, StringConsole console) = Run("runqlat", "--interval", "100ms", "--", "sh", "-c", "sleep 1; sleep 1");
         Assert.True(code == ExitCodes.Ok, $"exit {code}: {console.ErrorText}");
         int intervals = console.OutText.Split("-- run-queue latency (interval) --").Length - 1;
         Assert.True(intervals >= 2, console.OutText);
