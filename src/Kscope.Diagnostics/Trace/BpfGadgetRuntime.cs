@@ -23,6 +23,12 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
                 spec.SetVariable(name, Bytes(value));
             }
         }
+        if (gadget.EventsBytes is uint size && spec.Maps.TryGetValue("events", out MapSpec? events) && events.Type == MapType.RingBuf)
+        {
+            // with --slow 0 every syscall is a record: 8 MiB (65536 records) rides out the reader's
+            // scheduling delays on a busy machine where the object's 256 KiB (2048) overflows in ms
+            spec.Maps["events"] = events with { MaxEntries = size };
+        }
         Collection collection = Collection.Load(spec);
         var instance = new Instance(collection);
         try

@@ -13,6 +13,27 @@ public static class Durations
         _ => Trim(ns / 1e9) + "s",
     };
 
+    /// <summary><see cref="Format(ulong)"/> into <paramref name="into"/> (at least 32 chars), without allocating; the length written.</summary>
+    public static int Format(ulong ns, Span<char> into)
+    {
+        int n;
+        if (ns < 1_000)
+        {
+            ns.TryFormat(into, out n, default, CultureInfo.InvariantCulture);
+            "ns".CopyTo(into[n..]);
+            return n + 2;
+        }
+        (double v, string unit) = ns switch
+        {
+            < 1_000_000 => (ns / 1e3, "us"),
+            < 1_000_000_000 => (ns / 1e6, "ms"),
+            _ => (ns / 1e9, "s"),
+        };
+        v.TryFormat(into, out n, v >= 100 ? "0" : "0.#", CultureInfo.InvariantCulture);
+        unit.CopyTo(into[n..]);
+        return n + unit.Length;
+    }
+
     private static string Trim(double v) => v >= 100 ? v.ToString("0", CultureInfo.InvariantCulture) : v.ToString("0.#", CultureInfo.InvariantCulture);
 
     /// <summary>Parses "500ms", "10s", "2m", "1h", "250us" (a bare number means seconds).</summary>

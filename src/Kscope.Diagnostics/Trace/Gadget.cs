@@ -11,4 +11,10 @@ public sealed record Gadget(string Name, string Summary, GadgetKind Kind, IReadO
 
     /// <summary>Columns of the records an aggregating gadget streams (slow calls, long waits); null: <see cref="Columns"/>.</summary>
     public IReadOnlyList<string>? StreamColumns { get; init; }
+
+    /// <summary>
+    /// Size of ring buffer `events` set before load (a power of two of pages, as libbpf's
+    /// bpf_map__set_max_entries does), when the object's default is too small for the gadget's rate; null: the object's.
+    /// </summary>
+    public uint? EventsBytes { get; init; }
 }

@@ -15,7 +15,7 @@ public static class GadgetCatalog
             ["pid", "comm", "fd", "error", "latency_ns", "flags", "path"], "open") { Optional = ["syscalls/sys_enter_openat2", "syscalls/sys_exit_openat2"] },
         new("syscalls", "per-syscall counts, errors and latency histograms; calls slower than --slow with arguments", GadgetKind.Aggregate,
             ["tracepoint:raw_syscalls/sys_enter", "tracepoint:raw_syscalls/sys_exit", "raw_tracepoint:sched_process_exit", "map:ringbuf", Fork],
-            ["syscall", "count", "errors", "avg_ns", "p99_ns", "max_ns"], "syscalls") { StreamColumns = ["pid", "tid", "comm", "syscall", "latency_ns", "result", "error", "args"] },
+            ["syscall", "count", "errors", "avg_ns", "p99_ns", "max_ns"], "syscalls") { StreamColumns = ["pid", "tid", "comm", "syscall", "latency_ns", "result", "error", "args"], EventsBytes = 8u << 20 },
         new("offcpu", "time threads spend blocked, by kernel and user stack and waker (summed in the kernel)", GadgetKind.Aggregate,
             ["tracepoint:sched/sched_switch", "tracepoint:sched/sched_wakeup", "map:stack_trace", Fork],
             ["pid", "tid", "comm", "total_ns", "count", "max_ns", "waker_comm"], "offcpu"),

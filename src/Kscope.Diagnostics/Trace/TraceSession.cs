@@ -12,6 +12,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
 {
     private readonly Lock _output = new(); // the ring buffer pump and the --interval ticker both write
     private ulong _events;
+    private readonly bool _syscalls = options.Gadget.Name == "syscalls" && options.Gadget.StreamColumns is not null;
 
     public async Task<TraceSummary> RunAsync(CancellationToken cancellationToken)
     {
@@ -136,6 +137,17 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
 
     private void WriteEvent(ReadOnlySpan<byte> record)
     {
+        if (_syscalls)
+        {
+            lock (_output)
+            {
+                if (writer.TryWriteSyscallEvent(record, options.Gadget.StreamColumns!))
+                {
+                    _events++;
+                    return;
+                }
+            }
+        }
         ITraceRecord decoded = Decode(options.Gadget.Name, record);
         lock (_output)
         {

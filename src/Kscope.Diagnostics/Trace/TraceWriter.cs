@@ -9,7 +9,7 @@ namespace Kscope.Diagnostics.Trace;
 /// Writes records as aligned columns (header once, widths per field name) or as JSON lines
 /// (Utf8JsonWriter, no reflection: docs/trace.md has the schema of each gadget).
 /// </summary>
-public sealed class TraceWriter
+public sealed partial class TraceWriter
 {
     private static readonly Dictionary<string, int> s_widths = new(StringComparer.Ordinal)
     {
@@ -116,25 +116,17 @@ public sealed class TraceWriter
 
     private void AppendJson(string type, IReadOnlyList<TraceField> fields)
     {
-        _jsonBuffer.ResetWrittenCount();
-        if (_json is null)
-        {
-            _json = new Utf8JsonWriter(_jsonBuffer);
-        }
-        else
-        {
-            _json.Reset(_jsonBuffer);
-        }
-        _json.WriteStartObject();
-        _json.WriteString("type", type);
-        _json.WriteString("gadget", _gadget);
+        Utf8JsonWriter json = ResetJson();
+        json.WriteStartObject();
+        json.WriteString("type", type);
+        json.WriteString("gadget", _gadget);
         for (int i = 0; i < fields.Count; i++)
         {
-            WriteValue(_json, fields[i].Name, fields[i].Value);
+            WriteValue(json, fields[i].Name, fields[i].Value);
         }
-        _json.WriteEndObject();
-        _json.Flush();
-        Append(Encoding.UTF8.GetString(_jsonBuffer.WrittenSpan));
+        json.WriteEndObject();
+        json.Flush();
+        AppendJsonBuffer();
     }
 
     /// <summary>A free-form block (histograms, summaries) in column mode; nothing in JSON mode.</summary>
@@ -154,7 +146,10 @@ public sealed class TraceWriter
     {
         if (_pending.Length > 0)
         {
-            _out.Write(_pending.ToString());
+            foreach (ReadOnlyMemory<char> chunk in _pending.GetChunks())
+            {
+                _out.Write(chunk.Span); // no string of the whole batch
+            }
             _pending.Clear();
         }
         _out.Flush();
