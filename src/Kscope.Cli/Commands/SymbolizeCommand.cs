@@ -7,26 +7,35 @@ using Kscope.Diagnostics.Symbols;
 
 namespace Kscope.Cli.Commands;
 
-/// <summary><c>kscope symbolize FILE ADDRESS…</c>: function, file:line and inlined frames for addresses of an ELF or Go binary.</summary>
+/// <summary><c>kscope symbolize FILE ADDRESS…</c> or <c>--pid N ADDRESS…</c>: function, file:line and inlined frames for addresses of an ELF or Go binary, or of a live process.</summary>
 public static class SymbolizeCommand
 {
     public static Command Create(IConsole console)
     {
         var command = new Command("symbolize",
             "Name the function, file:line and inlined frames at addresses of an ELF binary: Go binaries through their pclntab (stripped ones too), others through their symbol tables.\n" +
-            "Addresses are link-time (as in the binary), hex with or without 0x.\n" +
-            "Example: kscope symbolize ./server 0x4a1f20 4a2000");
-        var file = new Argument<string>("file") { Description = "The ELF binary." };
-        var addresses = new Argument<string[]>("address") { Description = "Hex addresses.", Arity = ArgumentArity.OneOrMore };
+            "Addresses are link-time (as in the binary), hex with or without 0x; with --pid, runtime addresses of that live process\n" +
+            "(its mappings, binaries through /proc/PID/root, JIT perf map, kernel addresses through /proc/kallsyms).\n" +
+            "Examples:\n" +
+            "  kscope symbolize ./server 0x4a1f20 4a2000\n" +
+            "  kscope symbolize --pid 1234 0x55d0c1a2b3c4 0x7f3a12345678");
+        var operands = new Argument<string[]>("file-and-addresses") { Description = "FILE ADDRESS… (or only ADDRESS… with --pid).", Arity = ArgumentArity.OneOrMore };
+        Option<int?> pid = CommonOptions.Pid("Symbolize runtime addresses of this live process instead of a file's link-time addresses.");
         Option<bool> json = CommonOptions.Json();
-        command.Arguments.Add(file);
-        command.Arguments.Add(addresses);
+        command.Arguments.Add(operands);
+        command.Options.Add(pid);
         command.Options.Add(json);
         command.SetAction(parse => CommandRunner.Run(console, () =>
         {
-            string path = parse.GetValue(file)!;
+            string[] args = parse.GetValue(operands)!;
+            int? target = parse.GetValue(pid);
+            if (target is null && args.Length < 2)
+            {
+                throw new UsageException("give FILE ADDRESS… or --pid N ADDRESS…");
+            }
+            string path = target is int p ? $"pid {p}" : args[0];
             var pcs = new List<ulong>();
-            foreach (string a in parse.GetValue(addresses)!)
+            foreach (string a in target is null ? args[1..] : args)
             {
                 string hex = a.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? a[2..] : a;
                 if (!ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong pc))
@@ -35,11 +44,31 @@ public static class SymbolizeCommand
                 }
                 pcs.Add(pc);
             }
-            if (!File.Exists(path))
+            Func<ulong, (IReadOnlyList<SymbolizedFrame> Frames, string? Module)> lookup;
+            bool isGo = false;
+            if (target is int live)
             {
-                throw new FileNotFoundException($"open {path}: no such file", path);
+                ProcessSymbolizer process;
+                try
+                {
+                    process = ProcessSymbolizer.Attach(live);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--pid {live}: {e.Message}");
+                }
+                lookup = process.Symbolize;
             }
-            var symbolizer = BinarySymbolizer.Load(path);
+            else
+            {
+                if (!File.Exists(path))
+                {
+                    throw new FileNotFoundException($"open {path}: no such file", path);
+                }
+                var symbolizer = BinarySymbolizer.Load(path);
+                isGo = symbolizer.IsGo;
+                lookup = pc => (symbolizer.Symbolize(pc), path);
+            }
             bool anyUnknown = false;
             if (parse.GetValue(json))
             {
@@ -47,15 +76,26 @@ public static class SymbolizeCommand
                 using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
                 {
                     w.WriteStartObject();
-                    w.WriteString("file", path);
-                    w.WriteBoolean("go", symbolizer.IsGo);
+                    if (target is int jp)
+                    {
+                        w.WriteNumber("pid", jp);
+                    }
+                    else
+                    {
+                        w.WriteString("file", path);
+                        w.WriteBoolean("go", isGo);
+                    }
                     w.WriteStartArray("addresses");
                     foreach (ulong pc in pcs)
                     {
-                        var frames = symbolizer.Symbolize(pc);
+                        var (frames, module) = lookup(pc);
                         anyUnknown |= frames.Count == 0;
                         w.WriteStartObject();
                         w.WriteString("address", $"0x{pc:x}");
+                        if (target is not null)
+                        {
+                            w.WriteString("module", module);
+                        }
                         w.WriteStartArray("frames");
                         foreach (SymbolizedFrame f in frames)
                         {
@@ -82,14 +122,15 @@ public static class SymbolizeCommand
             {
                 foreach (ulong pc in pcs)
                 {
-                    var frames = symbolizer.Symbolize(pc);
+                    var (frames, module) = lookup(pc);
+                    string where = target is not null && module is not null ? $" [{module}]" : "";
                     if (frames.Count == 0)
                     {
                         anyUnknown = true;
-                        console.Out.WriteLine($"0x{pc:x} ??");
+                        console.Out.WriteLine($"0x{pc:x} ??{where}");
                         continue;
                     }
-                    console.Out.WriteLine($"0x{pc:x} {frames[0]}");
+                    console.Out.WriteLine($"0x{pc:x} {frames[0]}{where}");
                     foreach (SymbolizedFrame f in frames.Skip(1))
                     {
                         console.Out.WriteLine($"    {(frames[0].Inlined ? "inlined into " : "")}{f}");
