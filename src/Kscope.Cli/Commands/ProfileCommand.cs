@@ -19,9 +19,11 @@ public static class ProfileCommand
             "Examples:\n" +
             "  kscope profile --pid 1234 --for 10s -o cpu.pb.gz --flame cpu.svg\n" +
             "  kscope profile -F 999 -- ./server --port 8080\n" +
-            "  kscope profile --cgroup /sys/fs/cgroup/unified/system.slice/app.service --for 30s");
+            "  kscope profile --cgroup /sys/fs/cgroup/unified/system.slice/app.service --for 30s\n" +
+            "  kscope profile --container 3f2a9c --for 30s");
         Option<int?> pid = CommonOptions.Pid("Sample this process and its threads (and children started while sampling).");
         var cgroup = new Option<string?>("--cgroup") { Description = "Sample the processes of this cgroup directory (perf_event cgroup)." };
+        var container = new Option<string?>("--container") { Description = "Sample a container's processes by its id (6+ characters, found in /proc/*/cgroup): its perf_event cgroup." };
         var all = new Option<bool>("--all", "-a") { Description = "Sample every process on every CPU." };
         var frequency = new Option<int>("-F", "--frequency") { Description = "Samples per second per CPU.", DefaultValueFactory = _ => 99 };
         var duration = new Option<string?>("--for") { Description = "How long: 10s, 500ms, 2m (default 10s; with a COMMAND: until it exits)." };
@@ -31,6 +33,7 @@ public static class ProfileCommand
         var program = new Argument<string[]>("command") { Description = "A command to start and profile (after --).", Arity = ArgumentArity.ZeroOrMore };
         command.Options.Add(pid);
         command.Options.Add(cgroup);
+        command.Options.Add(container);
         command.Options.Add(all);
         command.Options.Add(frequency);
         command.Options.Add(duration);
@@ -41,10 +44,10 @@ public static class ProfileCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
         {
             string[] argv = parse.GetValue(program) ?? [];
-            int targets = (parse.GetValue(pid) is null ? 0 : 1) + (parse.GetValue(cgroup) is null ? 0 : 1) + (parse.GetValue(all) ? 1 : 0) + (argv.Length > 0 ? 1 : 0);
+            int targets = (parse.GetValue(pid) is null ? 0 : 1) + (parse.GetValue(cgroup) is null ? 0 : 1) + (parse.GetValue(container) is null ? 0 : 1) + (parse.GetValue(all) ? 1 : 0) + (argv.Length > 0 ? 1 : 0);
             if (targets != 1)
             {
-                throw new UsageException("give exactly one of --pid N, --cgroup PATH, --all or -- COMMAND…");
+                throw new UsageException("give exactly one of --pid N, --cgroup PATH, --container ID, --all or -- COMMAND…");
             }
             int hz = parse.GetValue(frequency);
             if (hz is < 1 or > 100_000)
@@ -60,9 +63,17 @@ public static class ProfileCommand
                 throw new UsageException($"start {argv[0]}: {(argv[0].Contains('/') ? "no such executable file" : "not found on PATH")}");
             }
             using StoppedCommand? child = argv.Length > 0 ? StoppedCommand.Start(argv, verb: "profile") : null;
-            ProfileTarget target = child is not null
-                ? new ProfileTarget(Pid: child.Pid)
-                : new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
+            ProfileTarget target;
+            try
+            {
+                target = child is not null ? new ProfileTarget(Pid: child.Pid)
+                    : parse.GetValue(container) is string id ? ProfileTarget.ForContainer(id)
+                    : new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
+            }
+            catch (TraceTargetException e)
+            {
+                throw new UsageException(e.Message);
+            }
             var sampler = new CpuSampler();
             Action<TimeSpan, ulong>? progress = console.IsTerminal
                 ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")

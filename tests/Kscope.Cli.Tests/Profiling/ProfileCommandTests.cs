@@ -149,4 +149,60 @@ public class ProfileCommandTests
         Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"sampling went on {clock.Elapsed} after pid exited: {text}");
     }
+
+    [Fact]
+    public void Profile_Container_SamplesOnlyTheContainersProcesses()
+    {
+        Requires.Root();
+        string? unified = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' '))
+            .FirstOrDefault(p => p.Contains("cgroup2"))?[4];
+        if (unified is null)
+        {
+            Requires.KernelLacks("no cgroup v2 hierarchy mounted (perf_event cgroups live there unless a v1 perf_event hierarchy is)");
+            return;
+        }
+        string id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        string parent = Path.Combine(unified, "system.slice");
+        bool parentCreated = !Directory.Exists(parent);
+        string dir = Path.Combine(parent, $"docker-{id}.scope");
+        Directory.CreateDirectory(dir);
+        using var inside = System.Diagnostics.Process.Start("/bin/sh", ["-c", "while :; do :; done"])!;
+        using var outside = System.Diagnostics.Process.Start("/bin/sh", ["-c", "while :; do :; done"])!;
+        string output = Path.Combine(Path.GetTempPath(), $"kscope-container-{Environment.ProcessId}.pb.gz");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "cgroup.procs"), inside.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var (code, text) = Run("profile", "--container", id[..12], "--for", "1s", "-F", "199", "-o", output);
+            Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
+            Assert.Contains("cgroup " + dir, text, StringComparison.Ordinal);
+            Profile profile = ProfileReader.ReadFile(output);
+            var pids = profile.Samples.SelectMany(s => s.Labels).Where(l => l.Key == "pid").Select(l => l.Num).ToHashSet();
+            Assert.Contains((long)inside.Id, pids);
+            Assert.DoesNotContain((long)outside.Id, pids);
+        }
+        finally
+        {
+            foreach (var p in new[] { inside, outside })
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit();
+            }
+            File.Delete(output);
+            for (int i = 0; i < 100 && Directory.Exists(dir); i++)
+            {
+                try
+                {
+                    Directory.Delete(dir);
+                }
+                catch (IOException)
+                {
+                    Thread.Sleep(20); // the killed process leaves the cgroup asynchronously
+                }
+            }
+            if (parentCreated)
+            {
+                Directory.Delete(parent);
+            }
+        }
+    }
 }
