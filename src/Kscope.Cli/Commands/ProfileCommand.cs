@@ -19,6 +19,7 @@ public static class ProfileCommand
             "Examples:\n" +
             "  kscope profile --pid 1234 --for 10s -o cpu.pb.gz --flame cpu.svg\n" +
             "  kscope profile -F 999 -- ./server --port 8080\n" +
+            "  kscope profile --off-cpu --pid 1234 --for 30s    # where it runs and where it waits\n" +
             "  kscope profile --cgroup /sys/fs/cgroup/unified/system.slice/app.service --for 30s\n" +
             "  kscope profile --container 3f2a9c --for 30s");
         Option<int?> pid = CommonOptions.Pid("Sample this process and its threads (and children started while sampling).");
@@ -28,6 +29,7 @@ public static class ProfileCommand
         var frequency = new Option<int>("-F", "--frequency") { Description = "Samples per second per CPU.", DefaultValueFactory = _ => 99 };
         var duration = new Option<string?>("--for") { Description = "How long: 10s, 500ms, 2m (default 10s; with a COMMAND: until it exits)." };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the gzipped pprof profile.", DefaultValueFactory = _ => "profile.pb.gz" };
+        var offCpu = new Option<bool>("--off-cpu") { Description = "Also record time blocked off CPU (the offcpu gadget, kernel and user stacks) as a second sample type, off_cpu; needs --pid or a COMMAND." };
         var flame = new Option<string?>("--flame") { Description = "Also write a flame graph (.svg or .html)." };
         var top = new Option<int>("-n") { Description = "Functions in the summary.", DefaultValueFactory = _ => 10 };
         var program = new Argument<string[]>("command") { Description = "A command to start and profile (after --).", Arity = ArgumentArity.ZeroOrMore };
@@ -39,6 +41,7 @@ public static class ProfileCommand
         command.Options.Add(duration);
         command.Options.Add(output);
         command.Options.Add(flame);
+        command.Options.Add(offCpu);
         command.Options.Add(top);
         command.Arguments.Add(program);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
@@ -75,6 +78,13 @@ public static class ProfileCommand
                 throw new UsageException(e.Message);
             }
             var sampler = new CpuSampler();
+            using OffCpuCollector? blocked = parse.GetValue(offCpu)
+                ? OffCpuCollector.Start(target.Pid ?? throw new UsageException("--off-cpu needs --pid N or -- COMMAND (the offcpu gadget follows one process and its children)"))
+                : null;
+            if (blocked is not null)
+            {
+                sampler.OffCpu = blocked.Read;
+            }
             Action<TimeSpan, ulong>? progress = console.IsTerminal
                 ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")
                 : null;

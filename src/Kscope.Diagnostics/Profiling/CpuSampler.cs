@@ -25,6 +25,13 @@ public sealed class CpuSampler
     private const int RingPages = 64;
 
     private readonly Dictionary<(int Image, CallchainKey Chain), (long Count, long Nanos)> _stacks = [];
+    private readonly Dictionary<(int Image, CallchainKey Chain), long> _offCpu = [];
+
+    /// <summary>
+    /// Blocked time to add as a second sample type (off_cpu nanoseconds), read once sampling has stopped:
+    /// (pid, nanoseconds, kernel ips, user ips). Null: a CPU-only profile.
+    /// </summary>
+    public Func<IEnumerable<(int Pid, long Nanos, ulong[] Kernel, ulong[] User)>>? OffCpu { get; set; }
     private readonly List<ProcessImage> _images = [];
     private readonly Dictionary<int, int> _imageOf = [];
     private readonly List<(ulong Time, int Seq, object Record)> _batch = [];
@@ -125,6 +132,14 @@ public sealed class CpuSampler
             foreach (PerfEvent e in events)
             {
                 Lost += e.Ring?.Lost ?? 0;
+            }
+            if (OffCpu is not null)
+            {
+                foreach ((int p, long nanos, ulong[] kernelIps, ulong[] userIps) in OffCpu())
+                {
+                    ulong[] chain = [PerfRecords.ContextKernel, .. kernelIps, PerfRecords.ContextUser, .. userIps];
+                    CollectionsMarshal.GetValueRefOrAddDefault(_offCpu, (ImageOf(p), new CallchainKey(chain)), out _) += nanos;
+                }
             }
         }
         finally
@@ -324,6 +339,11 @@ public sealed class CpuSampler
         };
         profile.SampleTypes.Add(new SampleType("samples", "count"));
         profile.SampleTypes.Add(new SampleType("cpu", "nanoseconds"));
+        if (OffCpu is not null)
+        {
+            profile.SampleTypes.Add(new SampleType("off_cpu", "nanoseconds"));
+            profile.DefaultSampleType = "cpu";
+        }
         profile.Comments.Add($"kscope profile: perf_event_open cpu-clock at {frequency} Hz");
         var kernel = new Lazy<KernelSymbols>(() => KernelSymbols.LoadOrEmpty());
         var lines = new Dictionary<(BinarySymbolizer, ulong), Line[]>();
@@ -416,6 +436,16 @@ public sealed class CpuSampler
         var stack = new List<Location>();
         foreach (var ((image, chain), (count, nanos)) in _stacks)
         {
+            AddSample(image, chain, OffCpu is null ? [count, nanos] : [count, nanos, 0]);
+        }
+        foreach (var ((image, chain), nanos) in _offCpu)
+        {
+            AddSample(image, chain, [0, 0, nanos]);
+        }
+        return profile;
+
+        void AddSample(int image, CallchainKey chain, long[] values)
+        {
             stack.Clear();
             bool isKernel = false;
             bool leaf = true;
@@ -435,9 +465,8 @@ public sealed class CpuSampler
             {
                 labels.Add(new Label("comm", comm));
             }
-            profile.Samples.Add(new Sample { Locations = stack.ToArray(), Values = [count, nanos], Labels = labels.ToArray() });
+            profile.Samples.Add(new Sample { Locations = stack.ToArray(), Values = values, Labels = labels.ToArray() });
         }
-        return profile;
     }
 
     private readonly Dictionary<int, string?> _comms = [];

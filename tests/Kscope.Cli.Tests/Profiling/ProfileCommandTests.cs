@@ -205,4 +205,31 @@ public class ProfileCommandTests
             }
         }
     }
+
+    [Fact]
+    public void Profile_OffCpu_SleepRecordedAsSecondSampleTypeWithStacks()
+    {
+        Requires.Root();
+        string output = Path.Combine(Path.GetTempPath(), $"kscope-offcpu-{Environment.ProcessId}.pb.gz");
+        try
+        {
+            var (code, text) = Run("profile", "--off-cpu", "-o", output, "--", "sh", "-c", "sleep 0.5; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
+            Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
+            Profile profile = ProfileReader.ReadFile(output);
+            Assert.Equal(["samples", "cpu", "off_cpu"], profile.SampleTypes.Select(t => t.Type));
+            Assert.Equal("cpu", profile.DefaultSampleType);
+            var blocked = profile.Samples.Where(s => s.Values[2] > 0).ToList();
+            Assert.True(blocked.Sum(s => s.Values[2]) >= 400_000_000, $"off-CPU total {blocked.Sum(s => s.Values[2])} ns for a 0.5 s sleep");
+            Assert.Contains(blocked, s => s.Locations.SelectMany(l => l.Lines).Any(l => l.Function?.Name.Contains("schedule", StringComparison.Ordinal) == true));
+            Assert.Contains(profile.Samples, s => s.Values[1] > 0); // the loop's CPU samples are there too
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void Profile_OffCpuWithoutPid_IsUsageError() =>
+        Assert.Equal(ExitCodes.Usage, Run("profile", "--off-cpu", "--all", "--for", "1s").Code);
 }
