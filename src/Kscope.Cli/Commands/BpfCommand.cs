@@ -151,21 +151,7 @@ public static class BpfCommand
         console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    internal static TimeSpan ParseDuration(string text)
-    {
-        text = text.Trim();
-        (string number, double scale) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') => (text[..^1], 1.0),
-            _ when text.EndsWith('m') => (text[..^1], 60.0),
-            _ when text.EndsWith('h') => (text[..^1], 3600.0),
-            _ => (text, 1.0),
-        };
-        if (!double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) || value <= 0)
-        {
-            throw new UsageException($"bpf run: bad duration '{text}' (use e.g. 10s, 2m, 500ms)");
-        }
-        return TimeSpan.FromSeconds(value * scale);
-    }
+    internal static TimeSpan ParseDuration(string text) =>
+        Kscope.Diagnostics.Trace.Durations.TryParse(text, out TimeSpan value) && value > TimeSpan.Zero ? value
+        : throw new UsageException($"bpf run: bad duration '{text.Trim()}' (use e.g. 10s, 2m, 500ms)");
 }

@@ -140,21 +140,7 @@ public static class ProfileCommand
         return path.Any(dir => Executable(Path.Combine(dir, command)));
     }
 
-    private static TimeSpan ParseDuration(string text)
-    {
-        string t = text.Trim();
-        (string Suffix, double Scale)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
-        foreach (var (suffix, scale) in units)
-        {
-            if (t.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0)
-            {
-                return TimeSpan.FromSeconds(v * scale);
-            }
-        }
-        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0)
-        {
-            return TimeSpan.FromSeconds(s);
-        }
-        throw new UsageException($"--for '{text}': give a duration like 10s, 500ms or 2m");
-    }
+    private static TimeSpan ParseDuration(string text) =>
+        Durations.TryParse(text, out TimeSpan value) && value > TimeSpan.Zero ? value
+        : throw new UsageException($"--for '{text}': give a duration like 10s, 500ms or 2m");
 }
