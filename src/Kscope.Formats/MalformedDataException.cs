@@ -12,6 +12,7 @@ public class MalformedDataException : FormatException
     {
         FormatName = format;
         Offset = offset;
+        Detail = message;
     }
 
     public MalformedDataException(string format, string source, int line, string message)
@@ -21,7 +22,11 @@ public class MalformedDataException : FormatException
         Offset = -1;
         Line = line;
         Source = source;
+        Detail = message;
     }
+
+    /// <summary>What is wrong, without the format and position prefix.</summary>
+    public string Detail { get; }
 
     /// <summary>"BTF", "ELF", "pprof", "cgroup cpu.max"…</summary>
     public string FormatName { get; }

@@ -1,3 +1,4 @@
+using Kscope.Formats;
 using Kscope.Formats.Btf;
 using Kscope.Kernel.Btf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
@@ -23,11 +24,23 @@ public static class BtfSource
 
     private static BtfTypes LoadFile(string path, BtfTypes? baseBtf)
     {
-        if (path == VmlinuxBtf.Path && baseBtf is null)
+        if (baseBtf is null && Path.GetDirectoryName(Path.GetFullPath(path)) == VmlinuxBtf.Directory)
         {
-            return VmlinuxBtf.Get();
+            // The running kernel's own files: vmlinux, or a module's split BTF over it (as bpftool does).
+            string name = Path.GetFileName(path);
+            return name == "vmlinux" ? VmlinuxBtf.Get() : VmlinuxBtf.GetModule(name);
         }
-        return BtfTypes.ParseAny(File.ReadAllBytes(path), baseBtf);
+        byte[] bytes = File.ReadAllBytes(path);
+        try
+        {
+            return BtfTypes.ParseAny(bytes, baseBtf);
+        }
+        catch (MalformedDataException e) when (baseBtf is null && e.Offset >= 0)
+        {
+            // Split BTF (a module's, or pahole --btf_base output) continues its base's string and type ids.
+            throw new MalformedDataException(e.FormatName, e.Offset,
+                $"{e.Detail} in {path} (if it is split BTF, e.g. a module's, pass its base: --base {VmlinuxBtf.Path})");
+        }
     }
 
     /// <summary>The type a user means by NAME: struct/union first, then enum, typedef, others; "struct x"/"union x"/"enum x" select the kind.</summary>

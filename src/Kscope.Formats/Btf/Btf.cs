@@ -66,8 +66,33 @@ public sealed partial class Btf
     /// <summary>One past the largest valid type id (ids 0 = void .. TypeCount-1).</summary>
     public int TypeCount => FirstTypeId + OwnTypeCount;
 
-    /// <summary>Pointer size used for PTR sizes and alignment (8 for the 64-bit kernels and BPF).</summary>
-    public int PointerSize { get; init; } = 8;
+    private int _pointerSize;
+
+    /// <summary>
+    /// Pointer size used for PTR sizes and alignment. BTF does not record it: unless set, it is the size of
+    /// the first integer named <c>long</c> (or its unsigned and <c>long int</c> spellings), as a compiler
+    /// for that target laid it out (4 for i386/arm BTF, 8 for the 64-bit kernels and BPF); 8 when the BTF
+    /// has no such integer. Split BTF uses its base's.
+    /// </summary>
+    public int PointerSize
+    {
+        get => _pointerSize != 0 ? _pointerSize : (_pointerSize = Base?.PointerSize ?? GuessPointerSize());
+        init => _pointerSize = value is 4 or 8 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "pointer size must be 4 or 8");
+    }
+
+    private int GuessPointerSize()
+    {
+        foreach (int id in OwnTypeIds)
+        {
+            if (GetKind(id) == BtfKind.Int
+                && GetName(id) is "long" or "unsigned long" or "long int" or "long unsigned int" or "unsigned long int"
+                && SizeWord(id) is 4 or 8)
+            {
+                return (int)SizeWord(id);
+            }
+        }
+        return 8;
+    }
 
     internal uint StringEnd => _stringBase + (uint)_strings.Length;
 

@@ -72,8 +72,10 @@ internal static partial class Interop
     }
 }
 
-// struct utsname, include/uapi/linux/utsname.h (new_utsname): six 65-byte fields.
+// struct utsname, include/uapi/linux/utsname.h (new_utsname): six 65-byte fields. glibc's
+// struct utsname on Linux is the kernel's new_utsname byte for byte (uname(2) copies it out).
 [StructLayout(LayoutKind.Sequential)]
+[KernelStruct("new_utsname")]
 internal unsafe struct UtsName
 {
     internal const int FieldLength = 65;

@@ -167,7 +167,7 @@ public class BtfTests
             struct my_mod_state g_state;
             int use(struct my_mod_state *s) { return s->flags; }
             """);
-        Tools.Check(clang, "-g", "-O1", "-c", Path.Combine(dir, "mod.c"), "-o", Path.Combine(dir, "mod.o"));
+        Tools.Check(clang, "-g", "-O1", "-target", "bpf", "-c", Path.Combine(dir, "mod.c"), "-o", Path.Combine(dir, "mod.o"));
         string split = Path.Combine(dir, "mod.btf");
         Tools.Run(pahole, $"--btf_encode_detached={split}", $"--btf_base={BtfTestData.VmlinuxPath}", Path.Combine(dir, "mod.o"));
         Assert.True(File.Exists(split), "pahole produced no split BTF");
@@ -182,6 +182,8 @@ public class BtfTests
         Assert.Equal("struct task_struct *owner", BtfDeclaration.Declare(btf, owner.TypeId, "owner"));
         Assert.NotNull(btf.FindComposite("task_struct")); // base lookups through the split
         Assert.Equal(32, btf.SizeOf(state.Id));
+        Assert.Equal(8, btf.PointerSize); // from the base's long
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
