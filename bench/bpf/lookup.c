@@ -16,9 +16,10 @@ int main(void)
     int fd = bpf(BPF_MAP_CREATE, &a);
     if (fd < 0) { perror("map create"); return 1; }
     const int n = 2000000;
-    double best = 1e30;
+    double best = 1e30, best_cpu = 1e30;
     for (int round = 0; round < 5; round++) {
-        struct timespec t0, t1;
+        struct timespec t0, t1, c0, c1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int i = 0; i < n; i++) {
             unsigned int key = i & 1023; unsigned long long value;
@@ -27,9 +28,12 @@ int main(void)
             bpf(BPF_MAP_LOOKUP_ELEM, &a);
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
         double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
+        double cpu = ((c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec)) / n;
         if (ns < best) best = ns;
+        if (cpu < best_cpu) best_cpu = cpu;
     }
-    printf("lookup: C syscall loop %.1f ns/op (best of 5 x %d)\n", best, n);
+    printf("lookup: C syscall loop %.1f ns/op wall, %.1f ns/op cpu (best of 5 x %d)\n", best, best_cpu, n);
     return 0;
 }
