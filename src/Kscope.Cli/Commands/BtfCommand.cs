@@ -110,16 +110,16 @@ public static class BtfCommand
         {
             BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
             int[] roots = (parse.GetValue(types) ?? []).Select(n => Require(btf, n).Id).ToArray();
-            // Streamed: a whole vmlinux.h (megabytes) is written as it is produced, through a 64 KiB buffer on the
-            // real stdout rather than the auto-flushing Console.Out.
-            TextWriter output = console is SystemConsole ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : console.Out;
-            try
+            // Streamed: a whole vmlinux.h (megabytes) is written as UTF-8 as it is produced, in 64 KiB writes to the real
+            // stdout rather than through the auto-flushing Console.Out (not disposed: that would close the process's stdout).
+            if (console is SystemConsole)
             {
-                new BtfCWriter(btf).Write(output, roots);
+                new BtfCWriter(btf).Write(Console.OpenStandardOutput(), roots);
             }
-            finally
+            else
             {
-                output.Flush(); // not disposed: that would close the process's stdout stream
+                new BtfCWriter(btf).Write(console.Out, roots);
+                console.Out.Flush();
             }
             return ExitCodes.Ok;
         }));

@@ -58,6 +58,13 @@ public sealed partial class Btf
     private void CollectByName(ReadOnlySpan<byte> name, List<int> result)
     {
         Base?.CollectByName(name, result);
+        if (_index is null && _scans < ScansBeforeIndex)
+        {
+            _scans++;
+            ScanByName(name, result);
+            result.Sort();
+            return;
+        }
         NameIndex index = _index ??= BuildIndex();
         uint hash = NameIndex.Hash(name);
         for (int local = index.Heads[hash & index.Mask] - 1; local >= 0; local = index.Next[local] - 1)
@@ -68,6 +75,34 @@ public sealed partial class Btf
             }
         }
         result.Sort();
+    }
+
+    // A command that looks up one or two names (kscope btf dump kvm_run) is done before hashing every name would be:
+    // one pass comparing first bytes in place is several times cheaper than building the index.
+    private const int ScansBeforeIndex = 2;
+    private int _scans;
+
+    private void ScanByName(ReadOnlySpan<byte> name, List<int> result)
+    {
+        ReadOnlySpan<byte> strings = _strings.Span;
+        byte first = name[0];
+        for (int local = 0; local < OwnTypeCount; local++)
+        {
+            uint nameOff = Word(_offsets[local]);
+            if (nameOff == 0)
+            {
+                continue;
+            }
+            uint inOwn = nameOff - _stringBase;
+            if (nameOff >= _stringBase && inOwn < (uint)strings.Length && strings[(int)inOwn] != first)
+            {
+                continue;
+            }
+            if (NameBytes(local).SequenceEqual(name)) // also the typed error for an offset outside the strings
+            {
+                result.Add(FirstTypeId + local);
+            }
+        }
     }
 
     private ReadOnlySpan<byte> NameBytes(int local)

@@ -26,7 +26,8 @@ public sealed partial class Btf
     public const ushort Magic = 0xeB9F;
     private const int MaxResolveDepth = 64;
 
-    private readonly ReadOnlyMemory<byte> _types;   // little-endian words
+    private readonly byte[] _typeBytes;              // the type section (little-endian words) is _typeBytes[_typeBase..]
+    private readonly int _typeBase;
     private readonly ReadOnlyMemory<byte> _strings;
     private readonly int[] _offsets;                 // own type i (id FirstTypeId + i) starts at _offsets[i] in _types
     private readonly long _typesAt;                  // absolute offset of the type section in the input
@@ -41,7 +42,15 @@ public sealed partial class Btf
     {
         Base = baseBtf;
         BigEndian = bigEndian;
-        _types = types;
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(types, out ArraySegment<byte> segment))
+        {
+            _typeBytes = segment.Array!;
+            _typeBase = segment.Offset;
+        }
+        else
+        {
+            _typeBytes = types.ToArray();
+        }
         _typesAt = typesAt;
         _strings = strings;
         _stringsAt = stringsAt;
@@ -418,7 +427,36 @@ public sealed partial class Btf
         return local;
     }
 
-    private uint Word(int at) => BinaryPrimitives.ReadUInt32LittleEndian(_types.Span[at..]);
+    // Every caller passes an offset inside a record IndexTypes checked, so the 4 bytes are in the section: one bounds
+    // check on the first byte, no span (this is the hottest read of every type walk).
+    internal uint Word(int at)
+    {
+        uint v = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref _typeBytes[_typeBase + at]);
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    /// <summary>The blob that defines type <paramref name="id"/> (this one or a base) and the byte offset of its record in that blob's type section.</summary>
+    internal Btf Locate(int id, out int at)
+    {
+        Btf b = this;
+        while (id < b.FirstTypeId && b.Base is not null)
+        {
+            b = b.Base;
+        }
+        at = b._offsets[b.CheckedLocal(id)];
+        return b;
+    }
+
+    /// <summary>Absolute input offset of byte <paramref name="at"/> of this blob's type section (for error messages).</summary>
+    internal long TypesOffset(int at) => _typesAt + at;
+
+    /// <summary>The type id read at type-section byte <paramref name="at"/> of this blob, or the typed error when it is out of range.</summary>
+    internal int RefAt(int at, int referrer)
+    {
+        uint typeId = Word(at);
+        CheckRef(typeId, _typesAt + at, referrer);
+        return (int)typeId;
+    }
 
     /// <summary>Absolute input offset of a type record (for error messages).</summary>
     public long OffsetOf(int id) => id < FirstTypeId ? Base?.OffsetOf(id) ?? 0 : _typesAt + _offsets[CheckedLocal(id)];
@@ -648,18 +686,25 @@ public sealed partial class Btf
                 return AlignOf(ArrayOf(r).Element, depth + 1);
             case BtfKind.Struct or BtfKind.Union:
             {
-                BtfType t = ReadType(r);
+                // The raw members (struct btf_member: name_off, type, offset): no names, nothing materialised.
+                Btf owner = Locate(r, out int at);
+                uint info = owner.Word(at + 4);
+                int vlen = (int)(info & 0xffff);
+                bool kindFlag = (info >> 31) != 0;
                 int max = 1;
-                foreach (BtfMember m in t.Members)
+                for (int i = 0, p = at + 12; i < vlen; i++, p += 12)
                 {
-                    int a = AlignOf(m.TypeId, depth + 1);
-                    if (!m.IsBitfield && m.BitOffset % (8 * (uint)a) != 0)
+                    int a = AlignOf(owner.RefAt(p + 4, r), depth + 1);
+                    uint offset = owner.Word(p + 8);
+                    bool bitfield = kindFlag && (offset >> 24) != 0;
+                    uint bitOffset = kindFlag ? offset & 0xffffff : offset;
+                    if (!bitfield && bitOffset % (8 * (uint)a) != 0)
                     {
                         return 1; // packed
                     }
                     max = Math.Max(max, a);
                 }
-                return t.Size % (uint)max == 0 ? max : 1;
+                return owner.Word(at + 8) % (uint)max == 0 ? max : 1;
             }
             default:
                 return 1;
