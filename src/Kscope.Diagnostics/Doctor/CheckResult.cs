@@ -19,5 +19,8 @@ public sealed record CheckOutcome(CheckStatus Status, string Value, string Evide
     public static CheckOutcome Skip(string value, string why, string? fix = null) => new(CheckStatus.Skip, value, why, fix);
 }
 
-/// <summary>A check: id, section, a short title, and the function that runs it.</summary>
-public sealed record DoctorCheck(string Id, DoctorSection Section, string Title, Func<DoctorContext, CheckOutcome> Run);
+/// <summary>
+/// A check: id, section, a short title, and the function that runs it. <paramref name="StartsChildren"/> marks
+/// checks that spend their time waiting for child processes: the runner gives each its own thread at once.
+/// </summary>
+public sealed record DoctorCheck(string Id, DoctorSection Section, string Title, Func<DoctorContext, CheckOutcome> Run, bool StartsChildren = false);

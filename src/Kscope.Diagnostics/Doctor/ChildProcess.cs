@@ -2,10 +2,15 @@ using System.Diagnostics;
 
 namespace Kscope.Diagnostics.Doctor;
 
-/// <summary>Runs a helper program (go, sh, bash…) with a timeout; the child is killed if it overruns.</summary>
+/// <summary>
+/// Runs helper programs (go, sh, bash, cat…) with a timeout; a child that overruns is killed. <see cref="Start"/>
+/// returns at once with the child running, so a caller starts all its children before waiting for any.
+/// </summary>
 public static class ChildProcess
 {
     public sealed record Output(int ExitCode, string StandardOutput, string StandardError);
+
+    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Finds <paramref name="name"/> on PATH; null when not installed.</summary>
     public static string? Which(string name)
@@ -21,7 +26,15 @@ public static class ChildProcess
         return null;
     }
 
-    public static Output Run(string file, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    /// <summary>Runs to completion (or the timeout) and returns exit code and output.</summary>
+    public static Output Run(string file, IEnumerable<string> arguments, TimeSpan? timeout = null) =>
+        Start(file, arguments, timeout).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts the child now (fork and exec happen before this returns) and completes when it has exited and
+    /// both its outputs are read; no thread waits meanwhile. Throws <see cref="TimeoutException"/> after killing an overrunning child.
+    /// </summary>
+    public static Task<Output> Start(string file, IEnumerable<string> arguments, TimeSpan? timeout = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -34,21 +47,34 @@ public static class ChildProcess
         {
             psi.ArgumentList.Add(a);
         }
-        using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
+        Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
         p.StandardInput.Close();
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(10)))
+        return Complete(p, psi, timeout ?? s_defaultTimeout);
+    }
+
+    private static async Task<Output> Complete(Process p, ProcessStartInfo psi, TimeSpan timeout)
+    {
+        using (p)
         {
+            Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+            Task<string> stderr = p.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(timeout);
             try
             {
-                p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync(cts.Token).ConfigureAwait(false);
             }
-            catch (InvalidOperationException)
+            catch (OperationCanceledException)
             {
+                try
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+                throw new TimeoutException($"{Path.GetFileName(psi.FileName)} {string.Join(' ', psi.ArgumentList)}: no answer within {timeout.TotalSeconds} s");
             }
-            throw new TimeoutException($"{Path.GetFileName(file)} {string.Join(' ', psi.ArgumentList)}: no answer within {(timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds} s");
+            return new Output(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
-        return new Output(p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 }

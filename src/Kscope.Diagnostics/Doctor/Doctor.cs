@@ -25,8 +25,32 @@ public static class Doctor
             ? Checks
             : Checks.Where(c => selectors.Any(s => Select(s).Contains(c))).ToList();
         var results = new CheckResult[checks.Count];
-        // Most checks wait on files, syscalls or child processes, not on the CPU: run them wide.
-        Parallel.For(0, checks.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => results[i] = RunOne(context, checks[i]));
+        // The checks that wait for children (10 ASLR samples, go version, go env, 4 shells) start first,
+        // each on its own thread, so every child runs from the start and together: on the thread pool they
+        // would queue behind its few threads (two on a 2-CPU machine) and wait for each other.
+        var waiting = new List<Thread>();
+        for (int i = 0; i < checks.Count; i++)
+        {
+            if (checks[i].StartsChildren)
+            {
+                int index = i;
+                var thread = new Thread(() => results[index] = RunOne(context, checks[index])) { IsBackground = true, Name = checks[i].Id };
+                thread.Start();
+                waiting.Add(thread);
+            }
+        }
+        // The rest read files and try syscalls: run them wide meanwhile.
+        Parallel.For(0, checks.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
+        {
+            if (!checks[i].StartsChildren)
+            {
+                results[i] = RunOne(context, checks[i]);
+            }
+        });
+        foreach (Thread t in waiting)
+        {
+            t.Join();
+        }
         return results;
     }
 

@@ -196,16 +196,22 @@ public static class LimitsChecks
                 ? CheckOutcome.Warn($"GOMAXPROCS={procs} > {(quota is null ? $"{cpus} CPUs" : quotaText)}", evidence, fix)
                 : CheckOutcome.Ok($"GOMAXPROCS={procs} (limit {limit})", evidence);
         }
+        // Go 1.25+ sizes its default from the quota, rounded up and never below 2 (runtime/cgroup
+        // GOMAXPROCS: min(CPUs, max(2, ceil(quota)))); older Go uses the CPU count.
+        int modern = quota is double mq ? Math.Min(cpus, Math.Max(2, (int)Math.Ceiling(mq))) : cpus;
         string defaultEvidence = $"{c.EnvironmentSource}: GOMAXPROCS unset; {cpus} CPUs, {quotaText}; {go}";
         if (c.TargetGoVersion is null)
         {
-            return CheckOutcome.Ok($"a Go service here should use {limit}", defaultEvidence + $"; Go before 1.25 would default to {cpus}, Go 1.25+ to {limit}");
+            return CheckOutcome.Ok($"a Go service here should use {limit}", defaultEvidence + $"; Go before 1.25 would default to {cpus}, Go 1.25+ to {modern}");
         }
-        if (quotaAware || cpus <= limit)
+        int picked = quotaAware ? modern : cpus;
+        string how = quotaAware ? $"{c.TargetGoVersion} sizes from the quota (at least 2)" : $"{c.TargetGoVersion} (before 1.25) ignores the CPU quota";
+        if (picked <= limit)
         {
-            return CheckOutcome.Ok($"default {limit} ({c.TargetGoVersion}{(quotaAware ? " sizes from the quota" : "")})", defaultEvidence);
+            return CheckOutcome.Ok($"default {picked} ({how})", defaultEvidence);
         }
-        return CheckOutcome.Warn($"default GOMAXPROCS={cpus} > {quotaText}", defaultEvidence + $"; {c.TargetGoVersion} (before 1.25) ignores the CPU quota", $"{fix}, or build with Go 1.25+ (or use go.uber.org/automaxprocs)");
+        return CheckOutcome.Warn($"default GOMAXPROCS={picked} > {quotaText}", $"{defaultEvidence}; {how}",
+            quotaAware ? fix : $"{fix}, or build with Go 1.25+ (or use go.uber.org/automaxprocs)");
     }
 
     private static CheckOutcome DotnetProcessorCount(DoctorContext c)

@@ -32,7 +32,7 @@ public static class SecurityChecks
         new("security.kptr_restrict", DoctorSection.Security, "kernel.kptr_restrict", KptrRestrict),
         new("security.unprivileged_bpf_disabled", DoctorSection.Security, "kernel.unprivileged_bpf_disabled", UnprivilegedBpf),
         new("security.aslr.sysctl", DoctorSection.Security, "kernel.randomize_va_space", RandomizeVaSpace),
-        new("security.aslr.measured", DoctorSection.Security, "measured ASLR", MeasuredAslr),
+        new("security.aslr.measured", DoctorSection.Security, "measured ASLR", MeasuredAslr, StartsChildren: true),
         new("security.kaslr", DoctorSection.Security, "KASLR", Kaslr),
         new("security.cpu.smep", DoctorSection.Security, "SMEP", c => CpuFlag("smep", "the kernel can execute user-space pages (ret2usr)")),
         new("security.cpu.smap", DoctorSection.Security, "SMAP", c => CpuFlag("smap", "the kernel can read/write user pages unintentionally")),

@@ -12,11 +12,11 @@ public static class ToolchainChecks
 
     public static IReadOnlyList<DoctorCheck> All { get; } =
     [
-        new("toolchain.go", DoctorSection.Toolchains, "Go", GoVersion),
-        new("toolchain.go.env", DoctorSection.Toolchains, "go env", GoEnv),
+        new("toolchain.go", DoctorSection.Toolchains, "Go", GoVersion, StartsChildren: true),
+        new("toolchain.go.env", DoctorSection.Toolchains, "go env", GoEnv, StartsChildren: true),
         new("toolchain.glibc", DoctorSection.Toolchains, "glibc", Glibc),
         new("toolchain.dotnet", DoctorSection.Toolchains, ".NET", Dotnet),
-        new("toolchain.shell_env", DoctorSection.Toolchains, "shell environments", ShellEnvironments),
+        new("toolchain.shell_env", DoctorSection.Toolchains, "shell environments", ShellEnvironments, StartsChildren: true),
     ];
 
     private static CheckOutcome GoVersion(DoctorContext c)
@@ -77,12 +77,9 @@ public static class ToolchainChecks
         {
             return CheckOutcome.Skip("no shells", "neither sh, bash nor zsh on PATH");
         }
-        var envs = new Dictionary<string, string>[shells.Count];
-        Parallel.For(0, shells.Count, i =>
-        {
-            ChildProcess.Output o = ChildProcess.Run(shells[i].File, shells[i].Args, TimeSpan.FromSeconds(5));
-            envs[i] = ParseEnv(o.StandardOutput);
-        });
+        // Started together, waited for together: the check lasts as long as the slowest shell (bash -l).
+        Task<ChildProcess.Output>[] running = shells.Select(s => ChildProcess.Start(s.File, s.Args, TimeSpan.FromSeconds(5))).ToArray();
+        Dictionary<string, string>[] envs = running.Select(t => ParseEnv(t.GetAwaiter().GetResult().StandardOutput)).ToArray();
         var differences = new List<string>();
         foreach (string variable in ShellVariables)
         {

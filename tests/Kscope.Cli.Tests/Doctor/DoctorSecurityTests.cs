@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Kscope.Diagnostics.Doctor;
 
@@ -56,5 +58,59 @@ public class DoctorSecurityTests
         string expected = Tools.Check(go, "version", real).Trim().Split(' ').Last();
         Assert.Equal(expected, GoBinaryVersion.Read(real));
         Assert.Null(GoBinaryVersion.Read("/bin/sh"));
+    }
+
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void DoctorPid_ChildUnderSetprivNoNewPrivs_ReportsNoNewPrivsSetAndNoFilter()
+    {
+        Requires.Root();
+        string setpriv = Requires.Tool("setpriv", "util-linux");
+        var checks = DoctorOnLiveChild(setpriv, "--no-new-privs", "sleep", "30");
+        Assert.Equal("set", checks["security.no_new_privs"].GetProperty("value").GetString());
+        Assert.Equal(OwnFilters() == 0 ? "disabled" : $"filter, {OwnFilters()} filter(s)", checks["security.seccomp"].GetProperty("value").GetString());
+    }
+
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void DoctorPid_ChildUnderSeccompFilter_ReportsFilterModeAndOneMoreFilter()
+    {
+        Requires.Root();
+        var checks = DoctorOnLiveChild(DoctorHelper.Exe, "seccomp", "sleep", "30");
+        // The helper set NoNewPrivs and installed exactly one filter on top of whatever this process has.
+        Assert.Equal($"filter, {OwnFilters() + 1} filter(s)", checks["security.seccomp"].GetProperty("value").GetString());
+        Assert.Contains("Seccomp 2", checks["security.seccomp"].GetProperty("evidence").GetString());
+        Assert.Equal("set", checks["security.no_new_privs"].GetProperty("value").GetString());
+    }
+
+    private static int OwnFilters() =>
+        int.Parse(File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Seccomp_filters:", StringComparison.Ordinal))?["Seccomp_filters:".Length..].Trim() ?? "0", CultureInfo.InvariantCulture);
+
+    /// <summary>Starts a child (it execs into sleep, keeping its pid), waits for the exec, runs doctor --pid on it.</summary>
+    private static Dictionary<string, JsonElement> DoctorOnLiveChild(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { UseShellExecute = false };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using Process child = Process.Start(psi)!;
+        try
+        {
+            string comm = $"/proc/{child.Id}/comm";
+            for (int i = 0; i < 250 && File.ReadAllText(comm).Trim() != "sleep"; i++)
+            {
+                Thread.Sleep(20);
+            }
+            Assert.Equal("sleep", File.ReadAllText(comm).Trim());
+            var (_, console) = DoctorCommandTests.Run("--pid", child.Id.ToString(CultureInfo.InvariantCulture), "--json", "--check", "security.seccomp", "--check", "security.no_new_privs");
+            using JsonDocument report = JsonDocument.Parse(console.OutText);
+            return report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("id").GetString()!, c => c.Clone());
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
     }
 }
