@@ -16,6 +16,7 @@ public static class BpfCommand
             "  kscope bpf run hello.bpf.o --for 5s --record event   # attach by section name, print records and maps\n" +
             "  kscope bpf load tool.bpf.o --pin /sys/fs/bpf/tool     # load every program like bpftool prog loadall\n" +
             "  kscope bpf objdump hello.bpf.o                        # maps, programs, CO-RE relocations, disassembly\n" +
+            "  kscope bpf run /usr/sbin/execsnoop --record event      # the object a libbpf-tools executable embeds\n" +
             "  kscope bpf probe --json                               # program/map/attach types and helpers");
         command.Subcommands.Add(Run(console));
         command.Subcommands.Add(Load(console));
@@ -24,7 +25,11 @@ public static class BpfCommand
         return command;
     }
 
-    private static Argument<string> ObjectArgument() => new("object") { Description = "An eBPF ELF object built with clang -O2 -g -target bpf." };
+    private static Argument<string> ObjectArgument() => new("object")
+    {
+        Description = "An eBPF ELF object built with clang -O2 -g -target bpf, or an executable that embeds exactly one\n" +
+            "(a libbpf skeleton tool such as BCC's libbpf-tools /usr/sbin/execsnoop): its object is used.",
+    };
 
     private static Command Run(IConsole console)
     {

@@ -9,9 +9,13 @@ public static class BpfObjdump
 {
     public static void WriteText(TextWriter o, string path)
     {
-        ElfFile elf = ElfFile.Load(path);
         CollectionSpec spec = CollectionSpec.LoadObject(path);
-        o.WriteLine($"{path}: eBPF object, license \"{spec.License}\"{(spec.Btf is null ? ", no BTF" : ", BTF")}");
+        ElfFile elf = ElfFile.Load(path);
+        if (spec.Origin is not null && EmbeddedBpfObjects.Find(elf.Data.Span) is [var embedded])
+        {
+            elf = ElfFile.Parse(embedded.Slice(elf.Data));
+        }
+        o.WriteLine($"{path}: eBPF object{(spec.Origin is null ? "" : " " + spec.Origin)}, license \"{spec.License}\"{(spec.Btf is null ? ", no BTF" : ", BTF")}");
         o.WriteLine();
         o.WriteLine("Sections:");
         foreach (ElfSection s in elf.Sections.Where(s => s.Name.Length > 0 && !s.Name.StartsWith(".debug", StringComparison.Ordinal) && !s.Name.StartsWith(".rel.debug", StringComparison.Ordinal)))
@@ -69,6 +73,10 @@ public static class BpfObjdump
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("object", path);
+        if (spec.Origin is not null)
+        {
+            w.WriteString("origin", spec.Origin);
+        }
         w.WriteString("license", spec.License);
         w.WriteStartArray("maps");
         foreach (MapSpec m in spec.Maps.Values)

@@ -54,6 +54,10 @@ public sealed class BpfRun
             recordType = btf?.FindComposite(rt.StartsWith("struct ", StringComparison.Ordinal) ? rt[7..] : rt)?.Id
                 ?? throw new KeyNotFoundException($"the object's BTF has no struct '{rt}' for --record");
         }
+        if (spec.Origin is not null)
+        {
+            Info($"object {spec.Origin}");
+        }
         using Collection c = Collection.Load(spec, new CollectionOptions { Programs = options.Programs });
         var rings = c.Maps.Values.Where(m => m.Type == MapType.RingBuf).Select(m => (m.Name, Reader: new RingBufReader(m))).ToList();
         var perfs = c.Maps.Values.Where(m => m.Type == MapType.PerfEventArray).Select(m => (m.Name, Reader: new PerfBufReader(m))).ToList();

@@ -27,7 +27,10 @@ public static class BtfValueFormatter
         int id = btf.Resolve(typeId);
         BtfType t = btf.GetType(id);
         long size = t.Kind is BtfKind.Void or BtfKind.FuncProto ? 0 : btf.SizeOf(id);
-        if (size > data.Length || depth > MaxDepth)
+        // A record may be shorter than its type: programs often send only the used prefix of a trailing
+        // array (execsnoop's args). Structs then show the members present, char arrays the bytes present.
+        bool partialOk = t.IsComposite || (t.Kind == BtfKind.Array && btf.GetType(btf.Resolve(t.Array.ElementTypeId)) is { Kind: BtfKind.Int } e && btf.SizeOf(e.Id) == 1);
+        if ((size > data.Length && !(partialOk && data.Length > 0)) || depth > MaxDepth)
         {
             sb.Append(Hex(data));
             return;
@@ -61,7 +64,7 @@ public static class BtfValueFormatter
                 long es = btf.SizeOf(elem);
                 if (et.Kind == BtfKind.Int && es == 1)
                 {
-                    ReadOnlySpan<byte> chars = data[..(int)t.Array.Count];
+                    ReadOnlySpan<byte> chars = data[..(int)Math.Min(t.Array.Count, data.Length)];
                     int end = chars.IndexOf((byte)0);
                     ReadOnlySpan<byte> text = end < 0 ? chars : chars[..end];
                     if (text.IndexOfAnyInRange((byte)0, (byte)31) < 0)
@@ -71,7 +74,7 @@ public static class BtfValueFormatter
                     }
                 }
                 sb.Append('[');
-                for (int i = 0; i < t.Array.Count && i < 64; i++)
+                for (int i = 0; i < t.Array.Count && i < 64 && i * es < data.Length; i++)
                 {
                     if (i > 0)
                     {
@@ -89,6 +92,11 @@ public static class BtfValueFormatter
                 bool first = true;
                 foreach (BtfMember m in t.Members)
                 {
+                    if (m.ByteOffset >= data.Length)
+                    {
+                        sb.Append(first ? "…" : ", …");
+                        break;
+                    }
                     if (!first)
                     {
                         sb.Append(", ");

@@ -74,17 +74,20 @@ public sealed unsafe class Map : IDisposable
         SafeFd fd;
         try
         {
-            fd = Bpf.MapCreate(ref attr);
-        }
-        catch (KernelException e) when (btf is not null && spec.BtfValueTypeId != 0 && e.Errno is Errno.EINVAL or Errno.ENOTSUPP)
-        {
-            // Some map types reject BTF key/value types (e.g. older kernels for ringbuf): retry without.
-            attr.BtfFd = attr.BtfKeyTypeId = attr.BtfValueTypeId = 0;
-            fd = Bpf.MapCreate(ref attr);
+            try
+            {
+                fd = Bpf.MapCreate(ref attr);
+            }
+            catch (KernelException e) when (btf is not null && spec.BtfValueTypeId != 0 && e.Errno is Errno.EINVAL or Errno.ENOTSUPP)
+            {
+                // Some map types reject BTF key/value types (e.g. older kernels for ringbuf): retry without.
+                attr.BtfFd = attr.BtfKeyTypeId = attr.BtfValueTypeId = 0;
+                fd = Bpf.MapCreate(ref attr);
+            }
         }
         catch (KernelException e)
         {
-            throw new KernelException($"create map '{spec.Name}' ({spec.Type})", e.Errno, e.Hint, e);
+            throw new KernelException($"create map '{spec.Name}' ({spec.Type}, key {spec.KeySize} B, value {spec.ValueSize} B, {spec.MaxEntries} entries, flags 0x{spec.Flags:x})", e.Errno, e.Hint, e);
         }
         var map = new Map(fd, spec.Name, spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries, spec.Flags) { Spec = spec };
         try

@@ -107,7 +107,10 @@ public sealed unsafe class Program : IDisposable
                     }
                     if (errno is Errno.EPERM && log is null)
                     {
-                        throw new KernelPermissionException($"load program '{spec.Name}': bpf(BPF_PROG_LOAD)", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
+                        string? hint = spec.Type is ProgramType.Tracing or ProgramType.Lsm or ProgramType.Ext && Environment.IsPrivilegedProcess
+                            ? $"the kernel refuses {spec.Type} programs (section '{spec.SectionName}') even to root: no BPF trampolines here (fentry/fexit/fmod_ret/LSM); libbpf fails the same way"
+                            : Bpf.Error(BpfCommand.ProgLoad, errno).Hint;
+                        throw new KernelPermissionException($"load program '{spec.Name}': bpf(BPF_PROG_LOAD)", errno, hint);
                     }
                     if (log is null)
                     {

@@ -188,6 +188,10 @@ public sealed unsafe class Collection : IDisposable
             return Map.FromPin(Path.Combine(dir, spec.Name));
         }
         MapSpec effective = spec;
+        if (spec.Section == ".kconfig" && Spec.Externs.Count > 0)
+        {
+            effective = spec with { Contents = [new(new byte[4], KconfigExterns.Resolve(Spec, spec))] };
+        }
         if (spec.Type == MapType.PerfEventArray && spec.MaxEntries == 0)
         {
             effective = spec with { MaxEntries = (uint)PossibleCpus.Count, KeySize = 4, ValueSize = 4 };

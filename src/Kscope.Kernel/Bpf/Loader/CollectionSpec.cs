@@ -1,4 +1,6 @@
+using Kscope.Formats;
 using Kscope.Formats.Btf;
+using Kscope.Formats.Elf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
 
 namespace Kscope.Kernel.Bpf;
@@ -46,9 +48,38 @@ public sealed class CollectionSpec
 
     public uint KernelVersion { get; }
 
-    /// <summary>Reads an object file (clang -O2 -g -target bpf).</summary>
-    public static CollectionSpec LoadObject(string path) =>
-        ObjectReader.Read(File.ReadAllBytes(path), Path.GetFileNameWithoutExtension(path));
+    /// <summary><c>__kconfig</c> externs, resolved at load time into the read-only <c>.kconfig</c> map.</summary>
+    public IReadOnlyList<ExternSpec> Externs { get; internal init; } = [];
+
+    /// <summary>Where the object came from when it was embedded in another file (e.g. a libbpf-tools executable), else null.</summary>
+    public string? Origin { get; internal set; }
+
+    /// <summary>
+    /// Reads an object file (clang -O2 -g -target bpf). An executable that embeds exactly one eBPF object
+    /// (a libbpf skeleton, e.g. BCC's libbpf-tools) is read as that object (<see cref="Origin"/> says where).
+    /// </summary>
+    public static CollectionSpec LoadObject(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        if (!ElfFile.IsElf(bytes) || EmbeddedBpfObjects.LooksLikeBpfHeader(bytes, 0))
+        {
+            return ObjectReader.Read(bytes, Path.GetFileNameWithoutExtension(path));
+        }
+        IReadOnlyList<EmbeddedBpfObject> found = EmbeddedBpfObjects.Find(bytes);
+        switch (found.Count)
+        {
+            case 0:
+                throw new MalformedDataException("bpf object", 18, $"{path} is an ELF file for another machine (not EM_BPF) and embeds no eBPF object");
+            case 1:
+                EmbeddedBpfObject o = found[0];
+                CollectionSpec spec = ObjectReader.Read(bytes.AsSpan((int)o.Offset, o.Length).ToArray(), Path.GetFileName(path).Split('.')[0]);
+                spec.Origin = $"embedded in {path} at offset 0x{o.Offset:x} ({o.Length} bytes)";
+                return spec;
+            default:
+                throw new NotSupportedException($"{path} embeds {found.Count} eBPF objects (at {string.Join(", ", found.Select(f => $"0x{f.Offset:x}+{f.Length}"))}); " +
+                    $"extract one first, e.g. dd if={path} of=one.bpf.o bs=1 skip={found[0].Offset} count={found[0].Length}");
+        }
+    }
 
     /// <summary>Parses object bytes.</summary>
     public static CollectionSpec Parse(byte[] elf, string name = "object") => ObjectReader.Read(elf, name);

@@ -175,7 +175,32 @@ public sealed class CoreRelocator
                 continue;
             }
             BtfMember lm = lType.Members[index];
+            if (lm.Name.Length == 0 && i < parts.Length - 1)
+            {
+                // An anonymous struct/union on the way (e.g. sock_common's unions): like libbpf, match only
+                // named members; the target is searched for the next one through its own anonymous members,
+                // which may nest differently.
+                localBits += lm.BitOffset;
+                lt = lm.TypeId;
+                continue;
+            }
             path += "." + (lm.Name.Length == 0 ? $"<anon {index}>" : lm.Name);
+            if (lm.Name.Length == 0)
+            {
+                // The access ends at an anonymous member: the same position in the target, if anonymous there too.
+                if (!tType.IsComposite || index >= tType.Members.Count || tType.Members[index].Name.Length != 0)
+                {
+                    error = $"CO-RE relocation failed: {KindName(tType.Kind)} {Essence(_target.GetName(tType.Id))} has no anonymous member #{index} in the running kernel (access {path})";
+                    return false;
+                }
+                BtfMember anon = tType.Members[index];
+                localBits += lm.BitOffset;
+                targetBits += anon.BitOffset;
+                lt = lm.TypeId;
+                tt = anon.TypeId;
+                targetMember = anon;
+                continue;
+            }
             if (!FindMember(tType, lm, out BtfMember tm, out long extraBits))
             {
                 error = $"CO-RE relocation failed: {KindName(tType.Kind)} {Essence(_target.GetName(tType.Id))} has no field '{lm.Name}' in the running kernel (access {path})";

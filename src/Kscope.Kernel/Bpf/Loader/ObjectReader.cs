@@ -107,6 +107,31 @@ internal static class ObjectReader
             }
         }
 
+        // __kconfig externs: one read-only map laid out as libbpf does (see KconfigLayout).
+        (List<ExternSpec> externs, uint kconfigSize) = KconfigLayout(elf, btf);
+        string? kconfigMap = null;
+        if (externs.Count > 0)
+        {
+            kconfigMap = DataMapName(objectName, ".kconfig");
+            maps[kconfigMap] = new MapSpec
+            {
+                Name = kconfigMap,
+                Type = MapType.Array,
+                KeySize = 4,
+                ValueSize = Math.Max(kconfigSize, 1),
+                MaxEntries = 1,
+                Flags = BpfFRdonlyProg,
+                Freeze = true,
+                Section = ".kconfig",
+                BtfValueTypeId = (uint)(btf!.FindType(".kconfig", BtfKind.DataSec)?.Id ?? 0),
+            };
+            if (kernelBtf is not null)
+            {
+                FixupKconfigBtf(kernelBtf, btf, elf.GetSection(".BTF")!, externs, kconfigSize);
+            }
+        }
+        var externByName = externs.ToDictionary(e => e.Name, StringComparer.Ordinal);
+
         // Functions of every executable section.
         var functions = new Dictionary<(int Section, int Start), Function>();
         var functionsByName = new Dictionary<string, Function>(StringComparer.Ordinal);
@@ -154,7 +179,14 @@ internal static class ObjectReader
                 ElfSymbol sym = elf.Symbols[(int)r.SymbolIndex];
                 if (!sym.IsDefined)
                 {
-                    throw new NotSupportedException($"{target.Name}: reference to extern '{sym.Name}' (kconfig/ksym externs are not supported by kscope's loader)");
+                    if (ins.IsLoadImm64 && kconfigMap is not null && externByName.TryGetValue(sym.Name, out ExternSpec? kconfigVar))
+                    {
+                        long offset = kconfigVar.Offset + (int)ins.Constant;
+                        fn.Body[at] = (ins with { Src = (Register)Pseudo.MapValue, Constant = offset << 32 }).WithReference(kconfigMap);
+                        continue;
+                    }
+                    string where = btf?.FindType(".ksyms", BtfKind.DataSec) is { } ksyms && ksyms.SecInfos.Any(v => btf.GetName(v.TypeId) == sym.Name) ? "a __ksym extern (kernel symbol or kfunc)" : "an extern kscope cannot resolve";
+                    throw new NotSupportedException($"program section '{target.Name}' (function {fn.Name}): '{sym.Name}' is {where}; kscope's loader resolves __kconfig externs only");
                 }
                 int symSection = sym.SectionIndex;
                 ElfSection owner = elf.Sections[symSection];
@@ -295,7 +327,55 @@ internal static class ObjectReader
                 CoreRelocations = cores.Count > 0 ? cores : null,
             };
         }
-        return new CollectionSpec(objectName, maps, programs, variables, btf, kernelBtf, license, version);
+        return new CollectionSpec(objectName, maps, programs, variables, btf, kernelBtf, license, version) { Externs = externs };
+    }
+
+    /// <summary>
+    /// The VARs of the <c>.kconfig</c> DATASEC, placed as libbpf places them: by descending alignment, then
+    /// ascending size, then name; each at the next offset aligned for it. The map value is as long as the
+    /// last one's end.
+    /// </summary>
+    private static (List<ExternSpec> Externs, uint Size) KconfigLayout(ElfFile elf, BtfTypes? btf)
+    {
+        var result = new List<ExternSpec>();
+        if (btf?.FindType(".kconfig", BtfKind.DataSec) is not { } sec)
+        {
+            return (result, 0);
+        }
+        var weak = elf.Symbols.Where(s => !s.IsDefined && s.Binding == ElfSymbolBinding.Weak).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var vars = sec.SecInfos.Select(v => btf.GetType(v.TypeId))
+            .Select(v => (v.Name, v.TypeId, Align: Math.Max(btf.AlignOf(v.TypeId), 1), Size: (uint)btf.SizeOf(v.TypeId)))
+            .OrderByDescending(v => v.Align).ThenBy(v => v.Size).ThenBy(v => v.Name, StringComparer.Ordinal);
+        uint offset = 0;
+        foreach (var v in vars)
+        {
+            offset = (offset + (uint)v.Align - 1) / (uint)v.Align * (uint)v.Align;
+            result.Add(new ExternSpec(v.Name, offset, v.Size, weak.Contains(v.Name), v.TypeId));
+            offset += v.Size;
+        }
+        return (result, offset);
+    }
+
+    /// <summary>
+    /// The kernel refuses VARs with extern linkage: give the .kconfig DATASEC its size, its VARs their
+    /// offsets (secinfos sorted by offset, as the kernel requires) and global-allocated linkage.
+    /// </summary>
+    private static void FixupKconfigBtf(byte[] raw, BtfTypes btf, ElfSection btfSection, List<ExternSpec> externs, uint size)
+    {
+        BtfType sec = btf.FindType(".kconfig", BtfKind.DataSec)!;
+        int at = (int)(btf.OffsetOf(sec.Id) - (long)btfSection.Offset);
+        BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(at + 8), size);
+        var byName = externs.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var infos = sec.SecInfos.Select(v => (v.TypeId, Ext: byName[btf.GetName(v.TypeId)])).OrderBy(v => v.Ext.Offset).ToList();
+        for (int i = 0; i < infos.Count; i++)
+        {
+            Span<byte> entry = raw.AsSpan(at + 12 + (i * 12), 12);
+            BinaryPrimitives.WriteUInt32LittleEndian(entry, (uint)infos[i].TypeId);
+            BinaryPrimitives.WriteUInt32LittleEndian(entry[4..], infos[i].Ext.Offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], infos[i].Ext.Size);
+            int var = (int)(btf.OffsetOf(infos[i].TypeId) - (long)btfSection.Offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(raw.AsSpan(var + 12), (uint)BtfLinkage.Global);
+        }
     }
 
     private static bool IsDataSection(ElfSection s) =>
