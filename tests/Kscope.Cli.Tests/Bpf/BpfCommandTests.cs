@@ -33,6 +33,62 @@ public class BpfCommandTests
         Assert.Contains("opens_by_tgid[", output);
     }
 
+    private static string Execsnoop
+    {
+        get
+        {
+            const string path = "/usr/sbin/execsnoop";
+            if (!File.Exists(path))
+            {
+                Requires.Unmet("libbpf-tools is not installed (apt-get install libbpf-tools; .ci/install-deps does)");
+            }
+            return path;
+        }
+    }
+
+    [Fact]
+    public async Task Run_LibbpfToolsExecsnoop_RecordsAnExecOfTrue()
+    {
+        Requires.Root();
+        var console = new StringConsole();
+        Task<int> run = Task.Run(() => Program.BuildRoot(console).Parse(["bpf", "run", Execsnoop, "--record", "event", "--for", "3s"]).Invoke());
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!run.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Tools.Check("/bin/true"); // exec'd while execsnoop's tracepoints are attached
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+        int code = await run;
+        string output = console.Out.ToString()!;
+        Assert.True(code == 0, console.Error.ToString());
+        Assert.Contains("# object embedded in /usr/sbin/execsnoop at offset 0x", output);
+        Assert.Contains("tracepoint syscalls:sys_enter_execve, tracepoint syscalls:sys_exit_execve", output);
+        // struct event of libbpf-tools' execsnoop.h, decoded from the object's BTF; args is sent partially
+        Assert.Matches(@"events cpu\d+: \{pid=\d+, ppid=\d+, uid=0, retval=0, args_count=1, args_size=10, comm=""true"", args=""/bin/true""\}", output);
+    }
+
+    [Fact]
+    public void Objdump_ExecutableEmbeddingAnObject_DumpsTheObject()
+    {
+        var console = new StringConsole();
+        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", Execsnoop]).Invoke();
+        string output = console.Out.ToString()!;
+        Assert.True(code == 0, console.Error.ToString());
+        Assert.StartsWith("/usr/sbin/execsnoop: eBPF object embedded in /usr/sbin/execsnoop at offset 0x", output);
+        Assert.Contains("tracepoint/syscalls/sys_enter_execve", output);
+        Assert.Contains("PerfEventArray", output);
+    }
+
+    [Fact]
+    public void Objdump_ExecutableWithoutObject_SaysItEmbedsNone()
+    {
+        var console = new StringConsole();
+        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", "/bin/true"]).Invoke();
+        Assert.Equal(ExitCodes.Error, code);
+        Assert.StartsWith("[ERROR] ", console.Error.ToString());
+        Assert.Contains("embeds no eBPF object", console.Error.ToString());
+    }
+
     [Fact]
     public void Run_NotAnObject_IsOneLineError()
     {
