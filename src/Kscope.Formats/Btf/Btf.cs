@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Kscope.Formats.Elf;
 
@@ -317,7 +319,10 @@ public sealed partial class Btf
             return 0;
         }
         uint type = Word(at + 8);
-        CheckRef(type, _typesAt + at + 8, id);
+        if (type >= (uint)TypeCount)
+        {
+            CheckRef(type, _typesAt + at + 8, id);
+        }
         return (int)type;
     }
 
@@ -361,16 +366,19 @@ public sealed partial class Btf
     /// <summary>The kind of a type without materialising it.</summary>
     public BtfKind GetKind(int id)
     {
+        if (id >= FirstTypeId)
+        {
+            return (BtfKind)((Word(_offsets[CheckedLocal(id)] + 4) >> 24) & 0x1f);
+        }
         if (id == 0)
         {
             return BtfKind.Void;
         }
-        if (id < FirstTypeId && Base is not null)
+        if (Base is not null)
         {
             return Base.GetKind(id);
         }
-        int local = CheckedLocal(id);
-        return (BtfKind)((Word(_offsets[local] + 4) >> 24) & 0x1f);
+        return (BtfKind)((Word(_offsets[CheckedLocal(id)] + 4) >> 24) & 0x1f); // throws: below the first id
     }
 
     /// <summary>The name of a type without materialising it ("" when anonymous).</summary>
@@ -417,18 +425,24 @@ public sealed partial class Btf
         return rest[..rest.IndexOf((byte)0)]; // the section ends with NUL (checked at parse)
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int CheckedLocal(int id)
     {
         int local = id - FirstTypeId;
         if ((uint)local >= (uint)OwnTypeCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} out of range (1..{TypeCount - 1})");
+            ThrowOutOfRange(id);
         }
         return local;
     }
 
+    [DoesNotReturn]
+    private void ThrowOutOfRange(int id) =>
+        throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} out of range (1..{TypeCount - 1})");
+
     // Every caller passes an offset inside a record IndexTypes checked, so the 4 bytes are in the section: one bounds
     // check on the first byte, no span (this is the hottest read of every type walk).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint Word(int at)
     {
         uint v = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref _typeBytes[_typeBase + at]);
@@ -436,7 +450,18 @@ public sealed partial class Btf
     }
 
     /// <summary>The blob that defines type <paramref name="id"/> (this one or a base) and the byte offset of its record in that blob's type section.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Btf Locate(int id, out int at)
+    {
+        if (id >= FirstTypeId)
+        {
+            at = _offsets[CheckedLocal(id)];
+            return this;
+        }
+        return LocateInBase(id, out at);
+    }
+
+    private Btf LocateInBase(int id, out int at)
     {
         Btf b = this;
         while (id < b.FirstTypeId && b.Base is not null)
@@ -451,10 +476,14 @@ public sealed partial class Btf
     internal long TypesOffset(int at) => _typesAt + at;
 
     /// <summary>The type id read at type-section byte <paramref name="at"/> of this blob, or the typed error when it is out of range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int RefAt(int at, int referrer)
     {
         uint typeId = Word(at);
-        CheckRef(typeId, _typesAt + at, referrer);
+        if (typeId >= (uint)TypeCount)
+        {
+            CheckRef(typeId, _typesAt + at, referrer);
+        }
         return (int)typeId;
     }
 
