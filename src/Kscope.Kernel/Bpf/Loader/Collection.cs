@@ -60,7 +60,7 @@ public sealed unsafe class Collection : IDisposable
                 }
                 catch (VerifierException e) when (coreFailures.Count > 0)
                 {
-                    throw new CoreRelocationException($"load program '{p.Name}': {string.Join("; ", coreFailures.Select(f => f.Message))} (instruction {coreFailures[0].Instruction}; the verifier then rejected the poisoned instruction)", e);
+                    throw new CoreRelocationException($"load program '{p.Name}': {string.Join("; ", coreFailures.Select(f => f.Message).Distinct(StringComparer.Ordinal))} (instruction {coreFailures[0].Instruction}; the verifier then rejected the poisoned instruction)", e);
                 }
                 if (options.PinDirectory is { } dir)
                 {
