@@ -134,7 +134,8 @@ public sealed class BtfPaholeWriter
         int column = level * 8;
         if (type.Length > 0)
         {
-            int width = Math.Max(6, TypeColumn - 8 * (level - 1));
+            // pahole: printf("%-*s", 26 - 8 * (level - 1), type); a negative width is its absolute value, left-justified.
+            int width = Math.Abs(TypeColumn - 8 * (level - 1));
             sb.Append(type.PadRight(width)).Append(' ');
             column += Math.Max(width, type.Length) + 1;
         }

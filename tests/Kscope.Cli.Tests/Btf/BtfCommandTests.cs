@@ -112,6 +112,8 @@ public class BtfCommandTests
     }
 
     [Theory]
+    [InlineData("kvm_run")] // nested unions of structs of unions: pahole's type column is printf's %-*s with 26 - 8 * (level - 1)
+    [InlineData("sk_buff")]
     [InlineData("kvm_regs")]
     [InlineData("kvm_sregs")]
     [InlineData("kvm_userspace_memory_region")]
