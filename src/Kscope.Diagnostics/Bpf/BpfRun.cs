@@ -64,7 +64,7 @@ public sealed class BpfRun
         try
         {
             IReadOnlyList<Link> links = c.AttachAll();
-            Info($"attached {links.Count} program(s): {string.Join(", ", links.Select(l => l.Description))}");
+            ReportAttachments(c);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (options.Duration is { } d)
             {
@@ -136,6 +136,47 @@ public sealed class BpfRun
         {
             rings.ForEach(r => r.Reader.Dispose());
             perfs.ForEach(r => r.Reader.Dispose());
+        }
+    }
+
+    /// <summary>What is attached where, and what was loaded but not attached and why (text: '#' lines; JSON: attached/not_attached lines).</summary>
+    private void ReportAttachments(Collection c)
+    {
+        int attached = c.Links.Count;
+        if (_json)
+        {
+            // AttachAll walks Programs in order and adds one link per program it attaches.
+            int i = 0;
+            foreach (string name in c.Programs.Keys.Where(n => !c.NotAttached.Any(x => x.Program == n)))
+            {
+                if (i < c.Links.Count)
+                {
+                    Link link = c.Links[i++];
+                    JsonLine(w =>
+                    {
+                        w.WriteString("kind", "attached");
+                        w.WriteString("program", name);
+                        w.WriteString("section", c.Spec.Programs[name].SectionName);
+                        w.WriteString("link", link.Description);
+                    });
+                }
+            }
+            foreach ((string program, string reason) in c.NotAttached)
+            {
+                JsonLine(w =>
+                {
+                    w.WriteString("kind", "not_attached");
+                    w.WriteString("program", program);
+                    w.WriteString("section", c.Spec.Programs[program].SectionName);
+                    w.WriteString("reason", reason);
+                });
+            }
+            return;
+        }
+        Info($"attached {attached} program(s){(attached > 0 ? ": " + string.Join(", ", c.Links.Select(l => l.Description)) : "")}");
+        foreach ((string program, string reason) in c.NotAttached)
+        {
+            Info($"loaded, not attached: {program}: {reason}");
         }
     }
 

@@ -113,13 +113,55 @@ public static unsafe class Attach
         return BindPerfEvent(program, perfEvent, what, LinkKind.PerfEvent);
     }
 
+    /// <summary>The sampling frequency of a <c>perf_event</c> section attached by name (<c>perf_event/HZ</c> overrides it).</summary>
+    public const ulong DefaultSamplingFrequency = 99;
+
+    /// <summary>
+    /// Runs a perf_event program on CPU-clock samples taken <paramref name="frequency"/> times a second on
+    /// every online CPU, for every task (what a <c>perf_event</c> section attaches to by name). One
+    /// <see cref="Link"/> whose <see cref="Link.Parts"/> are the per-CPU events.
+    /// </summary>
+    public static Link PerfEventSampling(Program program, ulong frequency = DefaultSamplingFrequency)
+    {
+        string what = $"perf_event cpu-clock {frequency} Hz on every CPU";
+        RequireType(program, what, ProgramType.PerfEvent);
+        if (frequency == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frequency), $"attach {what}: the frequency must be at least 1 Hz");
+        }
+        var parts = new List<Link>();
+        try
+        {
+            for (int cpu = 0; cpu < PossibleCpus.Count; cpu++)
+            {
+                var attr = new PerfEventAttr { Type = PerfEvents.TypeSoftware, Config = PerfEvents.SoftwareCpuClock, SampleFreq = frequency, Flags = PerfEventAttrFlags.Freq };
+                SafeFd perf;
+                try
+                {
+                    perf = PerfEvents.Open(ref attr, -1, cpu, -1, 0, $"attach {what}: perf_event_open cpu {cpu}");
+                }
+                catch (KernelException e) when (e.Errno == Errno.ENODEV)
+                {
+                    continue; // offline CPU
+                }
+                parts.Add(BindPerfEvent(program, perf, $"perf_event cpu-clock {frequency} Hz cpu {cpu}", LinkKind.PerfEvent));
+            }
+        }
+        catch
+        {
+            parts.ForEach(p => p.Dispose());
+            throw;
+        }
+        return new Link(what, LinkKind.PerfEvent, parts);
+    }
+
     /// <summary>
     /// fentry/fexit/fmod_ret/tp_btf/LSM: the target was fixed when the program was loaded (attach_btf_id),
     /// so attaching is BPF_RAW_TRACEPOINT_OPEN with no name (5.5+).
     /// </summary>
     public static Link Tracing(Program program, LinkKind kind)
     {
-        string what = $"{kind.ToString().ToLowerInvariant()} '{program.Spec?.AttachTo ?? program.Name}'";
+        string what = $"{(kind == LinkKind.TracepointBtf ? "tp_btf" : kind.ToString().ToLowerInvariant())} '{program.Spec?.AttachTo ?? program.Name}'";
         RequireType(program, what, ProgramType.Tracing, ProgramType.Lsm, ProgramType.Ext);
         var attr = new RawTracepointOpenAttr { Name = 0, ProgFd = (uint)program.Fd.Value };
         try

@@ -100,13 +100,11 @@ public static unsafe class Features
     public static FeatureStatus TracingPrograms(ProgramType type, AttachType attach, uint attachBtfId) =>
         s_cache.GetOrAdd($"tracing:{type}:{attach}", _ =>
         {
-            if (HasProgramType(type) == FeatureStatus.Absent)
-            {
-                return FeatureStatus.Absent;
-            }
+            // No shortcut through HasProgramType: a kernel can refuse fentry (what the type probe tries) and
+            // still load tp_btf programs (6.18 with lockdown=integrity does).
             if (attachBtfId == 0)
             {
-                return FeatureStatus.Unknown;
+                return HasProgramType(type) == FeatureStatus.Absent ? FeatureStatus.Absent : FeatureStatus.Unknown;
             }
             var spec = new ProgramSpec
             {
@@ -118,7 +116,7 @@ public static unsafe class Features
             };
             try
             {
-                using Program p = Program.Load(spec);
+                using Program p = Program.LoadUnexplained(spec);
                 if (type == ProgramType.Tracing && attach is AttachType.TraceFentry or AttachType.TraceFexit)
                 {
                     // Loading can succeed while the trampoline cannot be built: attaching decides.
@@ -128,7 +126,8 @@ public static unsafe class Features
             }
             catch (KernelPermissionException)
             {
-                return FeatureStatus.Unknown;
+                // Refused although this process may load other programs: the kernel refuses this kind itself.
+                return HasProgramType(ProgramType.SocketFilter) == FeatureStatus.Present ? FeatureStatus.Absent : FeatureStatus.Unknown;
             }
             catch (KernelException)
             {
@@ -149,7 +148,7 @@ public static unsafe class Features
     };
 
     private static Program LoadTrivial(ProgramType type, AttachType? attach) =>
-        Program.Load(new ProgramSpec
+        Program.LoadUnexplained(new ProgramSpec
         {
             Name = "kscope_probe",
             Type = type,
@@ -170,7 +169,7 @@ public static unsafe class Features
         }
         try
         {
-            using Program p = Program.Load(new ProgramSpec
+            using Program p = Program.LoadUnexplained(new ProgramSpec
             {
                 Name = "kscope_probe",
                 Type = type,
@@ -216,7 +215,7 @@ public static unsafe class Features
         };
         try
         {
-            using Program p = Program.Load(spec, new ProgramLoadOptions { LogLevel = 1 });
+            using Program p = Program.LoadUnexplained(spec, new ProgramLoadOptions { LogLevel = 1 });
             return FeatureStatus.Present;
         }
         catch (VerifierException e)

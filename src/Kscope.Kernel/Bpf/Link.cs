@@ -17,6 +17,13 @@ public sealed class Link : IDisposable
         PerfEventFd = perfEventFd;
     }
 
+    /// <summary>One attachment made of several (e.g. a perf_event program sampling on every CPU); Dispose detaches them all.</summary>
+    internal Link(string description, LinkKind kind, IReadOnlyList<Link> parts)
+        : this(description, kind, null, null)
+    {
+        Parts = parts;
+    }
+
     /// <summary>What is attached where, e.g. "tracepoint syscalls:sys_enter_openat".</summary>
     public string Description { get; }
 
@@ -27,6 +34,9 @@ public sealed class Link : IDisposable
 
     /// <summary>The perf event the program runs on, for perf-based attach points.</summary>
     public SafeFd? PerfEventFd { get; }
+
+    /// <summary>The per-CPU (or per-target) attachments of a composite link; empty for a single one.</summary>
+    public IReadOnlyList<Link> Parts { get; } = [];
 
     /// <summary>Pins a BPF link on bpffs so the attachment outlives this process.</summary>
     public void Pin(string path)
@@ -40,6 +50,10 @@ public sealed class Link : IDisposable
 
     public void Dispose()
     {
+        foreach (Link part in Parts)
+        {
+            part.Dispose();
+        }
         LinkFd?.Dispose();
         if (PerfEventFd is { IsClosed: false } perf)
         {

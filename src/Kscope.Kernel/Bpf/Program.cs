@@ -37,7 +37,59 @@ public sealed unsafe class Program : IDisposable
     /// Loads a linked spec whose map references are already resolved (fds in the LD_IMM64 instructions).
     /// <paramref name="btf"/> is the object's BTF in the kernel, needed for func and line info.
     /// </summary>
+    /// <remarks>
+    /// When the kernel refuses the program and the feature probe (<see cref="Features.HasProgramType"/>) says
+    /// the kernel has no programs of this type (e.g. fentry/fexit/tp_btf or LSM on a kernel without BPF
+    /// trampolines or BPF LSM), the error is a <see cref="KernelFeatureNotSupportedException"/> naming the
+    /// feature, not the permission or verifier error the load returned.
+    /// </remarks>
     public static Program Load(ProgramSpec spec, ProgramLoadOptions? options = null, SafeFd? btf = null)
+    {
+        try
+        {
+            return LoadUnexplained(spec, options, btf);
+        }
+        catch (KernelException e) when (e is not KernelFeatureNotSupportedException && Unsupported(spec, e) is { } unsupported)
+        {
+            throw unsupported;
+        }
+    }
+
+    /// <summary>What a refused load means when the probe says the kernel lacks the program type; null when it has it (or cannot tell).</summary>
+    private static KernelFeatureNotSupportedException? Unsupported(ProgramSpec spec, KernelException e)
+    {
+        FeatureStatus status = spec.Type is ProgramType.Tracing or ProgramType.Lsm && spec.ExpectedAttachType is { } attach && spec.AttachBtfId != 0
+            ? Features.TracingPrograms(spec.Type, attach, spec.AttachBtfId) // tp_btf can load where fentry cannot
+            : Features.HasProgramType(spec.Type);
+        if (status != FeatureStatus.Absent)
+        {
+            return null;
+        }
+        (string feature, string? minimum, string detail) = (spec.Type, spec.ExpectedAttachType) switch
+        {
+            (ProgramType.Tracing, AttachType.TraceFentry) => ("fentry", "5.5", "BPF trampolines (BPF_PROG_TYPE_TRACING)"),
+            (ProgramType.Tracing, AttachType.TraceFexit) => ("fexit", "5.5", "BPF trampolines (BPF_PROG_TYPE_TRACING)"),
+            (ProgramType.Tracing, AttachType.ModifyReturn) => ("fmod_ret", "5.7", "BPF trampolines (BPF_PROG_TYPE_TRACING)"),
+            (ProgramType.Tracing, AttachType.TraceRawTp) => ("tp_btf", "5.5", "BTF-typed raw tracepoints (BPF_PROG_TYPE_TRACING)"),
+            (ProgramType.Tracing, _) => ("tracing", "5.5", "BPF_PROG_TYPE_TRACING programs"),
+            (ProgramType.Lsm, _) => ("lsm", "5.7", "BPF LSM programs (BPF_PROG_TYPE_LSM, CONFIG_BPF_LSM)"),
+            (ProgramType.Ext, _) => ("freplace", "5.6", "extension programs (BPF_PROG_TYPE_EXT)"),
+            _ => (spec.Type.ToString(), null, $"{spec.Type} programs"),
+        };
+        string where = spec.SectionName ?? (spec.AttachTo is { } to ? $"{feature}/{to}" : feature);
+        string why = "";
+        if (minimum is not null && Version.TryParse(minimum, out Version? v) && KernelVersionCode() >= (uint)((v.Major << 16) | (v.Minor << 8)))
+        {
+            // New enough: the kernel was built without it or a policy (lockdown, sysctl) refuses it.
+            why = " (built without it, or refused by policy such as lockdown)";
+            minimum = null;
+        }
+        return new KernelFeatureNotSupportedException($"load {feature} program '{spec.Name}' ({where})", minimum, e.Errno,
+            $"the kernel refuses {detail}{why}; the feature probe says absent (the load failed with {ErrnoText.Name(e.Errno)})");
+    }
+
+    /// <summary>Loads without asking the feature probes why a load failed (the probes themselves load this way).</summary>
+    internal static Program LoadUnexplained(ProgramSpec spec, ProgramLoadOptions? options = null, SafeFd? btf = null)
     {
         options ??= ProgramLoadOptions.Default;
         Memlock.RaiseOnce();
@@ -185,8 +237,10 @@ public sealed unsafe class Program : IDisposable
     /// <summary>
     /// BPF_PROG_TEST_RUN: runs the program in the kernel on <paramref name="data"/> (packet programs) or
     /// <paramref name="context"/> (raw tracepoint, syscall…) <paramref name="repeat"/> times.
+    /// <paramref name="cpu"/> &gt;= 0 runs it on that CPU (BPF_F_TEST_RUN_ON_CPU: raw tracepoint programs, 5.10+;
+    /// they take no repeat, pass 0).
     /// </summary>
-    public TestRunResult TestRun(ReadOnlySpan<byte> data = default, ReadOnlySpan<byte> context = default, uint repeat = 1, int dataOutSize = 0, int contextOutSize = 0)
+    public TestRunResult TestRun(ReadOnlySpan<byte> data = default, ReadOnlySpan<byte> context = default, uint repeat = 1, int dataOutSize = 0, int contextOutSize = 0, int cpu = -1)
     {
         var dataOut = new byte[dataOutSize > 0 ? dataOutSize : (data.IsEmpty ? 0 : data.Length + 256)];
         var ctxOut = new byte[contextOutSize];
@@ -207,6 +261,8 @@ public sealed unsafe class Program : IDisposable
                 CtxOut = ctxOut.Length == 0 ? 0 : (ulong)cout,
                 CtxSizeOut = (uint)ctxOut.Length,
                 Repeat = repeat,
+                Flags = cpu >= 0 ? 1u : 0, // BPF_F_TEST_RUN_ON_CPU
+                Cpu = cpu >= 0 ? (uint)cpu : 0,
             };
             try
             {

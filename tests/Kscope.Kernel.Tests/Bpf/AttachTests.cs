@@ -98,6 +98,36 @@ public class AttachTests
     }
 
     [Fact]
+    public void Uprobe_PidFilter_SeesTheFilteredProcessOnly()
+    {
+        Requires.Root();
+        string binary = UprobeTarget.Build();
+        using Map counter = TestPrograms.CounterMap();
+        using Program p = TestPrograms.LoadCounter(ProgramType.Kprobe, counter, "kscope_upid");
+        var start = new ProcessStartInfo(binary) { RedirectStandardInput = true, ArgumentList = { "6", "wait" } };
+        using Process filtered = Process.Start(start)!;
+        try
+        {
+            using (Attach.Uprobe(p, binary, "kscope_target", pid: filtered.Id))
+            {
+                Tools.Check(binary, "5"); // another process running the same function: not counted
+                filtered.StandardInput.WriteLine("go");
+                filtered.StandardInput.Close();
+                Assert.True(filtered.WaitForExit(TimeSpan.FromSeconds(30)), "the uprobe target did not exit");
+            }
+        }
+        finally
+        {
+            if (!filtered.HasExited)
+            {
+                filtered.Kill();
+            }
+        }
+        Assert.Equal(0, filtered.ExitCode);
+        Assert.Equal(6UL, TestPrograms.Read(counter));
+    }
+
+    [Fact]
     public void Uprobe_UnknownSymbol_NamesIt()
     {
         Requires.Root();

@@ -14,6 +14,7 @@ using Kscope.Native;
 public sealed unsafe class Collection : IDisposable
 {
     private readonly List<Link> _links = new();
+    private readonly List<(string Program, string Reason)> _notAttached = new();
 
     private Collection(CollectionSpec spec)
     {
@@ -76,7 +77,20 @@ public sealed unsafe class Collection : IDisposable
         }
     }
 
-    /// <summary>Attaches every program by its section name (tracepoint/…, raw_tracepoint/…, uprobe/…, kprobe/…, fentry/…).</summary>
+    /// <summary>
+    /// Programs <see cref="AttachAll"/> loaded but left unattached, with the reason: sections with no automatic
+    /// attach point (socket, tc, xdp, cgroup_skb, syscall…: they need a target only the caller knows) or
+    /// sections that name no target (a bare <c>uprobe</c>).
+    /// </summary>
+    public IReadOnlyList<(string Program, string Reason)> NotAttached => _notAttached;
+
+    /// <summary>
+    /// Attaches every loaded program whose section name says where (tracepoint/…, raw_tracepoint/…, kprobe/…,
+    /// uprobe/…, perf_event, fentry/…, tp_btf/…, lsm/…); the others are skipped and listed in
+    /// <see cref="NotAttached"/>. A program that should attach and cannot throws (e.g.
+    /// <see cref="KernelFeatureNotSupportedException"/> for a kprobe on a kernel without kprobes); links
+    /// made before it stay in <see cref="Links"/> and are released by Dispose.
+    /// </summary>
     public IReadOnlyList<Link> AttachAll(Func<ProgramSpec, bool>? filter = null)
     {
         foreach ((string name, Program program) in Programs)
@@ -86,14 +100,46 @@ public sealed unsafe class Collection : IDisposable
             {
                 continue;
             }
+            if (WhyNoAutomaticAttach(spec) is { } reason)
+            {
+                _notAttached.Add((name, reason));
+                continue;
+            }
             _links.Add(AttachBySection(program, spec));
         }
         return _links;
     }
 
-    /// <summary>Attaches one program the way its section name says.</summary>
+    /// <summary>Why a program cannot be attached by its section name alone; null when it can (see <see cref="AttachBySection"/>).</summary>
+    public static string? WhyNoAutomaticAttach(ProgramSpec spec)
+    {
+        if (spec.LinkKind is null)
+        {
+            return $"section '{spec.SectionName}' ({spec.Type}) has no automatic attach point: it needs a target (socket, interface, cgroup) that only the caller knows";
+        }
+        if (spec.LinkKind != LinkKind.PerfEvent && spec.AttachTo is null)
+        {
+            return $"section '{spec.SectionName}' names no attach point (want e.g. {spec.LinkKind switch { LinkKind.Uprobe or LinkKind.Uretprobe => "uprobe/BINARY:SYMBOL", LinkKind.Tracepoint => "tracepoint/CATEGORY/NAME", _ => spec.SectionName + "/TARGET" }})";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Attaches one program the way its section name says. <c>perf_event</c> (no target in the name) samples
+    /// the CPU clock at <see cref="Attach.DefaultSamplingFrequency"/> Hz on every CPU; <c>perf_event/HZ</c>
+    /// sets the frequency.
+    /// </summary>
     public static Link AttachBySection(Program program, ProgramSpec spec)
     {
+        if (spec.LinkKind == LinkKind.PerfEvent)
+        {
+            ulong hz = Attach.DefaultSamplingFrequency;
+            if (spec.AttachTo is { } text && (!ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out hz) || hz == 0))
+            {
+                throw new FormatException($"section '{spec.SectionName}': want perf_event or perf_event/<frequency in Hz>");
+            }
+            return Attach.PerfEventSampling(program, hz);
+        }
         string target = spec.AttachTo ?? throw new InvalidOperationException($"program '{spec.Name}' (section '{spec.SectionName}') names no attach point");
         switch (spec.LinkKind)
         {

@@ -53,7 +53,9 @@ public static class SectionTypes
                 {
                     continue; // "tcx" must not match "tc"
                 }
-                return (e.Type, e.Attach, e.Link, e.Return, rest.TrimStart('/') is { Length: > 0 } t ? t : null);
+                // "uprobe//usr/bin/bash:readline": the target keeps its own leading slash.
+                string target = e.Prefix.EndsWith('/') || rest.Length == 0 ? rest : rest[1..];
+                return (e.Type, e.Attach, e.Link, e.Return, target.Length > 0 ? target : null);
             }
         }
         return null;
