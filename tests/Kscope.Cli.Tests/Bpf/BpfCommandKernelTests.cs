@@ -53,7 +53,7 @@ public class BpfCommandKernelTests
         string obj = BpfObjects.AttachAll();
         var (code, output, err) = RunKscope("bpf", "run", obj, "--program", "on_uprobe", "--program", "on_perf_event", "--for", "300ms");
         Assert.True(code == ExitCodes.Ok, err);
-        Assert.Contains($"uprobe {UprobeTarget.Build()}:kscope_target", output);
+        Assert.Contains($"uprobe {UprobeTarget.SectionCopy()}:kscope_target", output);
         Assert.Contains($"perf_event cpu-clock {Attach.DefaultSamplingFrequency} Hz on every CPU", output);
     }
 

@@ -10,8 +10,8 @@ internal static class BpfObjects
 
     public static string Test(string name, params string[] defines) => Build(Path.Combine(Tools.RepoRoot, "tests", "Kscope.Kernel.Tests", "Bpf", "Objects", name + ".bpf.c"), defines);
 
-    /// <summary>attach_all.bpf.c with its uprobe sections naming the test's uprobe target binary.</summary>
-    public static string AttachAll() => Test("attach_all", $"-DUPROBE_BINARY=\"{UprobeTarget.Build()}\"");
+    /// <summary>attach_all.bpf.c with its uprobe sections naming a copy of the test's uprobe target binary.</summary>
+    public static string AttachAll() => Test("attach_all", $"-DUPROBE_BINARY=\"{UprobeTarget.SectionCopy()}\"");
 
     private static string Build(string source, params string[] defines)
     {

@@ -21,7 +21,7 @@ public class SectionAttachTests
     public void Classify_EverySection_TypeAttachTypeLinkKindAndTarget()
     {
         CollectionSpec spec = CollectionSpec.LoadObject(BpfObjects.AttachAll());
-        string binary = UprobeTarget.Build();
+        string binary = UprobeTarget.SectionCopy();
         var expected = new (string Program, ProgramType Type, AttachType? Attach, LinkKind? Kind, string? Target, bool Return)[]
         {
             ("on_kprobe", ProgramType.Kprobe, null, LinkKind.Kprobe, OpenFunction, false),
@@ -64,7 +64,7 @@ public class SectionAttachTests
     public void AttachAll_UprobeUretprobeAndSymbolPlusOffset_FireOnCalls()
     {
         Requires.Root();
-        string binary = UprobeTarget.Build();
+        string binary = UprobeTarget.SectionCopy();
         bool offsetProbe = RuntimeInformation.ProcessArchitecture == Architecture.X64; // kscope_nops is x86-64 assembly
         var names = new HashSet<string> { "on_uprobe", "on_uretprobe" };
         if (offsetProbe)

@@ -7,6 +7,19 @@ internal static class UprobeTarget
 
     public static string Build() => s_binary.Value;
 
+    /// <summary>
+    /// A copy of the target for attach-by-section tests: uprobes are per inode, so tests that attach to every
+    /// process running the copy do not count the other tests' runs of the original.
+    /// </summary>
+    public static string SectionCopy() => s_copy.Value;
+
+    private static readonly Lazy<string> s_copy = new(() =>
+    {
+        string copy = Build() + "-sections";
+        File.Copy(Build(), copy, overwrite: true);
+        return copy;
+    });
+
     private static string Compile()
     {
         Requires.Tool("gcc", "gcc");
