@@ -17,8 +17,8 @@ public static unsafe class Bpf
     {
         fixed (T* p = &attr)
         {
-            int result = (int)Interop.Libc.Syscall(SyscallNumbers.Bpf, (nint)command, (nint)p, sizeof(T), 0, 0, 0);
-            errno = result < 0 ? KernelException.LastErrno() : Errno.None;
+            int result = (int)Interop.Libc.SyscallBpf(SyscallNumbers.Bpf, (nint)command, (nint)p, sizeof(T));
+            errno = result < 0 ? (Errno)System.Runtime.InteropServices.Marshal.GetLastSystemError() : Errno.None;
             return result;
         }
     }
