@@ -82,6 +82,49 @@ public class MapTests
         Assert.Equal(50, map.Keys().Count());
     }
 
+    [Theory]
+    [InlineData(MapType.Array)]
+    [InlineData(MapType.PerCpuArray)]
+    [InlineData(MapType.Hash)]
+    [InlineData(MapType.PerCpuHash)]
+    [InlineData(MapType.LruHash)]
+    public void Batch_EveryBatchableType_RoundTripsAndHashesDrainWithLookupAndDelete(MapType type)
+    {
+        Requires.Root();
+        const int count = 100;
+        bool perCpu = type is MapType.PerCpuArray or MapType.PerCpuHash;
+        bool array = type is MapType.Array or MapType.PerCpuArray;
+        using Map map = Map.Create(new MapSpec { Name = "kscope_batch2", Type = type, KeySize = 4, ValueSize = 8, MaxEntries = array ? (uint)count : 128u });
+        int stride = map.ValueBufferSize / 8; // u64 values per key: 1, or one per possible CPU
+        ulong Expected(uint key, int slot) => key * 1000UL + (ulong)slot;
+        uint[] keys = Enumerable.Range(0, count).Select(i => (uint)i).ToArray();
+        ulong[] values = keys.SelectMany(k => Enumerable.Range(0, stride).Select(slot => Expected(k, slot))).ToArray();
+        Assert.Equal(count, map.UpdateBatch(MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan())));
+
+        foreach (bool delete in array ? [false] : new[] { false, true })
+        {
+            var seen = new Dictionary<uint, ulong[]>();
+            byte[] cursor = [];
+            var next = new byte[4];
+            var kbuf = new uint[32];
+            var vbuf = new ulong[32 * stride];
+            bool done = false;
+            while (!done)
+            {
+                int n = map.LookupBatch(cursor, next, MemoryMarshal.AsBytes(kbuf.AsSpan()), MemoryMarshal.AsBytes(vbuf.AsSpan()), out done, delete);
+                for (int i = 0; i < n; i++)
+                {
+                    seen[kbuf[i]] = vbuf.AsSpan(i * stride, stride).ToArray();
+                }
+                cursor = (byte[])next.Clone();
+            }
+            Assert.Equal(count, seen.Count);
+            Assert.All(seen, kv => Assert.Equal(Enumerable.Range(0, stride).Select(slot => Expected(kv.Key, slot)), kv.Value));
+            Assert.Equal(perCpu, stride == PossibleCpus.Count && stride > 0);
+            Assert.Equal(delete ? 0 : count, map.Keys().Count());
+        }
+    }
+
     [Fact]
     public void Freeze_ThenUpdate_IsRefused()
     {
