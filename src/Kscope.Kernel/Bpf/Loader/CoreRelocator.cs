@@ -212,23 +212,36 @@ public sealed class CoreRelocator
             tt = tm.TypeId;
             targetMember = tm;
         }
-        long size = _target.SizeOf(tt);
+        // The load that reads the field: for a bitfield, as libbpf computes it, a unit of the member type's
+        // size aligned to that size (doubled until the bits fit), so that the byte offset, byte size and
+        // the shifts all describe the same load (BPF_CORE_READ_BITFIELD_PROBED reads size bytes at offset,
+        // then shifts left and right).
+        long byteSize = _target.SizeOf(tt);
+        long byteOffset = targetBits / 8;
+        long bitSize = byteSize * 8;
+        if (targetMember is { IsBitfield: true } bitfield && byteSize > 0)
+        {
+            bitSize = bitfield.BitfieldSize;
+            byteOffset = targetBits / 8 / byteSize * byteSize;
+            while (targetBits + bitSize - byteOffset * 8 > byteSize * 8)
+            {
+                if (byteSize >= 8)
+                {
+                    error = $"CO-RE relocation failed: bitfield {path} spans more than 8 bytes in the running kernel";
+                    return false;
+                }
+                byteSize *= 2;
+                byteOffset = targetBits / 8 / byteSize * byteSize;
+            }
+        }
         switch (r.Kind)
         {
             case BtfCoreRelocationKind.FieldByteOffset:
-                if (targetMember is { IsBitfield: true } bf)
-                {
-                    value = (ulong)(targetBits / 8);
-                    _ = bf;
-                }
-                else
-                {
-                    value = (ulong)(targetBits / 8);
-                }
-                newSize = (int)size;
+                value = (ulong)byteOffset;
+                newSize = (int)byteSize;
                 return true;
             case BtfCoreRelocationKind.FieldByteSize:
-                value = (ulong)size;
+                value = (ulong)byteSize;
                 return true;
             case BtfCoreRelocationKind.FieldExists:
                 value = 1;
@@ -237,19 +250,11 @@ public sealed class CoreRelocator
                 value = _target.ResolveType(tt).IsSigned ? 1UL : 0UL;
                 return true;
             case BtfCoreRelocationKind.FieldLShiftU64:
-            {
-                uint bitSize = targetMember is { IsBitfield: true } m ? m.BitfieldSize : (uint)(size * 8);
-                long byteOff = targetBits / 8 / size * size;
-                long bitInLoad = targetBits - byteOff * 8;
-                value = (ulong)(64 - (bitInLoad + bitSize));
+                value = (ulong)(64 - (targetBits + bitSize - byteOffset * 8));
                 return true;
-            }
             case BtfCoreRelocationKind.FieldRShiftU64:
-            {
-                uint bitSize = targetMember is { IsBitfield: true } m ? m.BitfieldSize : (uint)(size * 8);
                 value = (ulong)(64 - bitSize);
                 return true;
-            }
         }
         error = $"CO-RE relocation kind {r.Kind} is not supported";
         return false;
