@@ -54,6 +54,13 @@ public class DoctorOracleTests
     {
         Requires.Root();
         Assert.True(s_report.Value.TryGetValue(id, out JsonElement check), $"doctor --json has no {id}");
+        if (id.StartsWith("toolchain.", StringComparison.Ordinal) && Value(check) == "could not run" && Evidence(check).Contains("no answer within", StringComparison.Ordinal))
+        {
+            // Doctor gives each child 10 s; under QEMU emulation (tests/kernels, ~15x slower) `go version` and friends,
+            // started together, can overrun it. That outcome must be the honest skip with the reason, which it is.
+            Assert.Equal("skip", check.GetProperty("status").GetString());
+            return;
+        }
         s_oracles[id](id, check);
     }
 
@@ -84,8 +91,9 @@ public class DoctorOracleTests
             ["kernel.debugfs"] = (_, c) => AssertMounted("debugfs", c),
             ["limits.cgroup.mode"] = (_, c) =>
             {
-                string[] v1 = Lines(Tools.Check("findmnt", "-n", "-l", "-t", "cgroup", "-o", "TARGET"));
-                string[] v2 = Lines(Tools.Check("findmnt", "-n", "-l", "-t", "cgroup2", "-o", "TARGET"));
+                // findmnt exits 1 when nothing of that type is mounted (pure v2 in the tests/kernels guests).
+                string[] v1 = Lines(Tools.Run("findmnt", "-n", "-l", "-t", "cgroup", "-o", "TARGET").Out);
+                string[] v2 = Lines(Tools.Run("findmnt", "-n", "-l", "-t", "cgroup2", "-o", "TARGET").Out);
                 string mode = (v1.Length > 0, v2.Length > 0) switch { (true, true) => "hybrid", (true, false) => "v1", (false, true) => "v2", _ => "none" };
                 Assert.Equal(mode, Value(c));
                 Assert.All(v1.Concat(v2), mount => Assert.Contains(mount + " ", Evidence(c)));
