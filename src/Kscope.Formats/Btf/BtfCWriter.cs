@@ -439,7 +439,7 @@ public sealed class BtfCWriter
                 case BtfKind.Pointer:
                 {
                     int next = _btf.TypeIdOf(id);
-                    BtfKind target = SkipQualifiers(next);
+                    BtfKind target = BtfDeclaration.SkipQualifiers(_btf, next);
                     PrependQualifier(d, ref pending);
                     d.Prepend("*"u8);
                     if (target is BtfKind.Array or BtfKind.FuncProto)
@@ -560,19 +560,6 @@ public sealed class BtfCWriter
 
     private static ReadOnlySpan<byte> QualifierText(int q) => q switch { 1 => "const "u8, 2 => "volatile "u8, _ => "restrict "u8 };
 
-    private BtfKind SkipQualifiers(int id)
-    {
-        for (int i = 0; i < MaxDeclarationDepth; i++)
-        {
-            BtfKind k = _btf.GetKind(id);
-            if (k is not (BtfKind.Const or BtfKind.Volatile or BtfKind.Restrict or BtfKind.TypeTag))
-            {
-                return k;
-            }
-            id = _btf.TypeIdOf(id);
-        }
-        return BtfKind.Void;
-    }
 
     /// <summary>"struct x", "union {…}" (the body in place), "enum e", a typedef or base type name, "void".</summary>
     private void WriteBaseName(int id)

@@ -135,7 +135,8 @@ public static class BtfDeclaration
 
     private static string Join(string type, string declarator) => declarator.Length == 0 ? type : type + " " + declarator;
 
-    private static BtfKind SkipQualifiers(Btf btf, int id)
+    /// <summary>The kind under const/volatile/restrict/type-tag qualifiers (void past 64 of them).</summary>
+    internal static BtfKind SkipQualifiers(Btf btf, int id)
     {
         for (int i = 0; i < MaxDepth; i++)
         {

@@ -17,7 +17,7 @@ public class BtfFileTests
         struct task_like g;
         """;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var console = new StringConsole();
         int code = Program.BuildRoot(console).Parse(args).Invoke();
@@ -119,12 +119,7 @@ public class BtfDeepGraphTests
 {
     private const int Depth = 100_000;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
-        return (code, console.OutText, console.ErrorText);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => BtfFileTests.Run(args);
 
     /// <summary>struct s0 { int v; }; struct s(i) { struct s(i-1) inner; } … and typedef t(i) = t(i-1) … = int, each 100,000 deep.</summary>
     private static byte[] DeepBtf()
