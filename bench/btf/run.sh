@@ -13,8 +13,7 @@ for tool in hyperfine pahole bpftool /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool (bash .ci/install-deps)"; exit 1; }
 done
 if [ -z "${KSCOPE:-}" ]; then
-  dotnet publish src/Kscope.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true \
-    -p:PublishTrimmed=true -p:PublishReadyToRun=true -o artifacts/bench >/dev/null
+  dotnet publish src/Kscope.Cli -c Release -r linux-x64 -o artifacts/bench >/dev/null
   KSCOPE=artifacts/bench/kscope
 fi
 out=$(mktemp -d)

@@ -21,6 +21,7 @@ struct exec_event {
 };
 
 DECLARE_EVENTS(256);
+KEEP_RECORD(exec_event);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -38,10 +39,11 @@ struct {
 
 static __always_inline int on_enter(const char *filename, const char *const *argv)
 {
-	/* comm is checked at exit, where it is the new program's name */
+	/* comm is checked at exit, where it is the new program's name; so is the wrapper of -- COMMAND,
+	 * whose failed execs (its PATH search) are not the command's, and whose successful one is */
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cgroup_id = filter_cgroup ? bpf_get_current_cgroup_id() : 0;
-	if (!ids_allowed(pid_tgid >> 32, (__u32)pid_tgid, (__u32)bpf_get_current_uid_gid(), cgroup_id))
+	if (!ids_match(pid_tgid >> 32, (__u32)pid_tgid, (__u32)bpf_get_current_uid_gid(), cgroup_id))
 		return 0;
 	__u32 zero = 0, tid = (__u32)pid_tgid;
 	struct exec_event *e = bpf_map_lookup_elem(&scratch, &zero);
@@ -86,7 +88,8 @@ static __always_inline int on_exit(long ret)
 	struct exec_event *e = bpf_map_lookup_elem(&execs, &tid);
 	if (!e)
 		return 0;
-	if (!filter_comm_on || current_allowed()) {
+	bool report = filter_comm_on ? current_allowed() : !filter_pids || pid_state(bpf_get_current_pid_tgid() >> 32) == PID_TRACED;
+	if (report) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 		fill_header(&e->h);
 		e->ppid = BPF_CORE_READ(t, real_parent, tgid);

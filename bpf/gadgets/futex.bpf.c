@@ -4,7 +4,7 @@
  * that did not return EAGAIN at once), summed in the kernel by process, futex address and user
  * stack (map `totals`), with the largest number of threads seen waiting on the address at once.
  */
-#include "common.h"
+#include "maps_requests.h"
 
 #define FUTEX_WAIT 0
 #define FUTEX_LOCK_PI 6
@@ -93,6 +93,8 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 	s.uaddr = ctx->args[0];
 	s.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
+	if (s.ustack >= 0)
+		request_maps(wk.tgid);
 	return 0;
 }
 

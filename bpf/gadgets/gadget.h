@@ -74,8 +74,13 @@ struct kernfs_node {
 	__u64 id;
 } __attribute__((preserve_access_index));
 
+struct cgroup_root {
+	int hierarchy_id;
+} __attribute__((preserve_access_index));
+
 struct cgroup {
 	struct kernfs_node *kn;
+	struct cgroup_root *root;
 } __attribute__((preserve_access_index));
 
 struct css_set {
@@ -95,6 +100,10 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+struct signal_struct {
+	int group_exit_code;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	unsigned int __state;
 	int pid;
@@ -105,6 +114,7 @@ struct task_struct {
 	const struct cred *cred;
 	struct css_set *cgroups;
 	struct files_struct *files;
+	struct signal_struct *signal;
 	char comm[TASK_COMM_LEN];
 } __attribute__((preserve_access_index));
 
@@ -170,6 +180,10 @@ static __always_inline void fill_header_task(struct event_header *h, struct task
 	h->ns_tgid = task_ns_tgid(t);
 	bpf_core_read_str(h->comm, sizeof(h->comm), &t->comm);
 }
+
+/* Keeps struct `name` in the object's BTF (a typed global nothing reads): kscope's C# mirror of a
+ * record is checked against it in a test, so a layout change here fails CI, not a trace. */
+#define KEEP_RECORD(name) const volatile struct name *const keep_##name = 0
 
 /* log2 bucket of a value (0 -> 0), capped to HIST_SLOTS - 1 */
 static __always_inline __u32 log2_slot(__u64 v)

@@ -4,27 +4,28 @@
  * and user stacks and the task that woke them, summed in the kernel (map `totals`). Blocks shorter
  * than min_block_ns are not counted; user space prints totals above its own threshold.
  */
-#include "common.h"
+#include "maps_requests.h"
 
 const volatile __u64 min_block_ns = 1000;
 
-/* key of map `totals` (kscope: OffCpuKey) */
+/* key of map `totals` (kscope: OffCpuKey): what offcputime keys by, so that one sleep's stack is
+ * one row whoever woke it */
 struct offcpu_key {
 	__u32 tgid;
 	__u32 tid;
 	__s32 kstack; /* id in map `stacks`, negative: none */
 	__s32 ustack;
-	__u32 waker_tgid; /* 0: unknown (woken by an interrupt or before tracing began) */
-	__u32 waker_tid;
 	char comm[TASK_COMM_LEN];
-	char waker_comm[TASK_COMM_LEN];
 };
 
-/* value of map `totals` (kscope: OffCpuValue) */
+/* value of map `totals` (kscope: OffCpuValue); the waker is the one of the longest block */
 struct offcpu_value {
 	__u64 total_ns;
 	__u64 count;
 	__u64 max_ns;
+	__u32 waker_tgid; /* 0: unknown (woken by an interrupt or before tracing began) */
+	__u32 waker_tid;
+	char waker_comm[TASK_COMM_LEN];
 };
 
 struct offcpu_start {
@@ -106,6 +107,8 @@ int offcpu_switch(struct sched_switch_ctx *ctx)
 		s.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		__builtin_memcpy(s.comm, ctx->prev_comm, sizeof(s.comm));
 		bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
+		if (s.ustack >= 0)
+			request_maps(s.tgid);
 	}
 	__u32 next = ctx->next_pid;
 	struct offcpu_start *s = bpf_map_lookup_elem(&starts, &next);
@@ -119,16 +122,22 @@ int offcpu_switch(struct sched_switch_ctx *ctx)
 		key.kstack = s->kstack;
 		key.ustack = s->ustack;
 		__builtin_memcpy(key.comm, s->comm, sizeof(key.comm));
-		struct waker *w = bpf_map_lookup_elem(&wakers, &next);
-		if (w) {
-			key.waker_tgid = w->tgid;
-			key.waker_tid = w->tid;
-			__builtin_memcpy(key.waker_comm, w->comm, sizeof(key.waker_comm));
-		}
 		struct offcpu_value zero = {};
 		struct offcpu_value *v = lookup_or_init(&totals, &key, &zero);
 		if (v) {
+			bool longest = delta > v->max_ns;
 			account_latency(v, delta);
+			if (longest) {
+				struct waker *w = bpf_map_lookup_elem(&wakers, &next);
+				if (w) {
+					v->waker_tgid = w->tgid;
+					v->waker_tid = w->tid;
+					__builtin_memcpy(v->waker_comm, w->comm, sizeof(v->waker_comm));
+				} else {
+					v->waker_tgid = 0;
+					v->waker_tid = 0;
+				}
+			}
 		}
 	}
 	bpf_map_delete_elem(&starts, &next);

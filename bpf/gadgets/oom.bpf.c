@@ -35,6 +35,7 @@ struct trace_event_raw_mark_victim {
 } __attribute__((preserve_access_index));
 
 DECLARE_EVENTS(64);
+KEEP_RECORD(oom_event);
 
 SEC("tracepoint/oom/mark_victim")
 int oom_mark_victim(struct trace_event_raw_mark_victim *ctx)

@@ -16,19 +16,26 @@ struct open_event {
 };
 
 DECLARE_EVENTS(256);
+KEEP_RECORD(open_event);
+
+/* a call in progress: the record so far and the user's path pointer */
+struct open_start {
+	struct open_event e;
+	__u64 path_ptr;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_ENTRIES);
 	__type(key, __u32); /* tid */
-	__type(value, struct open_event);
+	__type(value, struct open_start);
 } starts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct open_event);
+	__type(value, struct open_start);
 } scratch SEC(".maps");
 
 /* struct open_how, include/uapi/linux/openat2.h */
@@ -43,24 +50,32 @@ static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u3
 	if (!current_allowed())
 		return 0;
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_event *e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
+	struct open_start *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
 		return 0;
+	struct open_event *e = &s->e;
 	e->h.ts_ns = bpf_ktime_get_ns();
 	e->dfd = dfd;
 	e->flags = flags;
 	e->mode = mode;
-	bpf_probe_read_user_str(e->path, sizeof(e->path), path);
-	bpf_map_update_elem(&starts, &tid, e, BPF_ANY);
+	s->path_ptr = (__u64)path;
+	/* read again at exit when this fails: a path in a page not yet faulted in (a string constant
+	 * in a library's .rodata) reads only once the kernel has copied it in (opensnoop reads at exit) */
+	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) <= 0)
+		e->path[0] = 0;
+	bpf_map_update_elem(&starts, &tid, s, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int on_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_event *e = bpf_map_lookup_elem(&starts, &tid);
-	if (!e)
+	struct open_start *s = bpf_map_lookup_elem(&starts, &tid);
+	if (!s)
 		return 0;
+	struct open_event *e = &s->e;
+	if (e->path[0] == 0)
+		bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)s->path_ptr);
 	__u64 start = e->h.ts_ns;
 	fill_header(&e->h);
 	e->latency_ns = e->h.ts_ns - start;

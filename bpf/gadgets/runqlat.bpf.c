@@ -27,6 +27,7 @@ struct runq_event {
 };
 
 DECLARE_EVENTS(256);
+KEEP_RECORD(runq_event);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -2,6 +2,10 @@
 /*
  * signal: signals generated (sent: sender in the header, the target named) and delivered (the
  * receiving task in the header) where the sender or the target is a target of the trace.
+ * A fatal signal (no handler) makes the kernel kill every thread of the process with SIGKILL and
+ * the tracepoint then says SIGKILL: the delivery is reported as the signal that was sent, fatal.
+ * The SIGKILLs with which the kernel ends the other threads at exit_group() or exec are not signals
+ * anyone sent and are not reported.
  */
 #include "common.h"
 
@@ -20,23 +24,15 @@ struct signal_event {
 	__s32 result;      /* generate: 0 delivered, 1 ignored, 2 already pending, 3 overflow, 4 lose info */
 	__u32 target_pid;  /* generate: the target task (thread id) */
 	__u32 group;       /* generate: sent to the whole thread group */
-	__u32 pad;
+	__u32 fatal;       /* deliver: the signal kills the process (no handler) */
 	__u64 sa_handler;  /* deliver: 0 default, 1 ignore, else the handler's address */
 	__u64 sa_flags;
 	char target_comm[TASK_COMM_LEN];
 };
 
-/* signal:signal_generate (include/trace/events/signal.h) */
-struct signal_generate_ctx {
-	__u64 common;
-	__s32 sig;
-	__s32 errno_;
-	__s32 code;
-	char comm[TASK_COMM_LEN];
-	__s32 pid;
-	__s32 group;
-	__s32 result;
-};
+KEEP_RECORD(signal_event);
+
+#define SIGKILL 9
 
 /* signal:signal_deliver */
 struct signal_deliver_ctx {
@@ -51,23 +47,35 @@ struct signal_deliver_ctx {
 
 DECLARE_EVENTS(256);
 
-SEC("tracepoint/signal/signal_generate")
-int signal_generate(struct signal_generate_ctx *ctx)
+/* signal_generate(int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result):
+ * raw, for the target's tgid (the tracepoint names only its thread id, and a signal to any thread of a
+ * target process counts) */
+SEC("raw_tracepoint/signal_generate")
+int signal_generate(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (!current_allowed() && !tgid_in_set(ctx->pid))
+	struct task_struct *task = (struct task_struct *)ctx->args[2];
+	if (!current_allowed() && !tgid_in_set(BPF_CORE_READ(task, tgid)))
 		return 0;
 	struct signal_event *e = reserve_record(struct signal_event);
 	if (!e)
 		return 0;
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_GENERATE;
-	e->sig = ctx->sig;
-	e->errno_ = ctx->errno_;
-	e->code = ctx->code;
-	e->result = ctx->result;
-	e->target_pid = ctx->pid;
-	e->group = ctx->group;
-	__builtin_memcpy(e->target_comm, ctx->comm, sizeof(e->target_comm));
+	e->sig = (__s32)ctx->args[0];
+	__u64 info = ctx->args[1];
+	/* SEND_SIG_NOINFO (0): a kill from user space, SI_USER; SEND_SIG_PRIV (1): from the kernel, SI_KERNEL */
+	if (info > 1) {
+		__s32 head[3] = {}; /* struct kernel_siginfo: si_signo, si_errno, si_code (fixed ABI) */
+		bpf_probe_read_kernel(head, sizeof(head), (void *)info);
+		e->errno_ = head[1];
+		e->code = head[2];
+	} else {
+		e->code = info == 1 ? 0x80 : 0;
+	}
+	e->result = (__s32)ctx->args[4];
+	e->target_pid = BPF_CORE_READ(task, pid);
+	e->group = (__u32)ctx->args[3];
+	bpf_core_read_str(e->target_comm, sizeof(e->target_comm), &task->comm);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -77,12 +85,25 @@ int signal_deliver(struct signal_deliver_ctx *ctx)
 {
 	if (!current_allowed())
 		return 0;
+	__s32 sig = ctx->sig;
+	__u32 fatal = 0;
+	if (sig == SIGKILL) {
+		/* the group-exit path of get_signal(): group_exit_code is the fatal signal, or an exit
+		 * status << 8 (exit_group) or 0 (exec) when no signal was sent */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		int code = BPF_CORE_READ(t, signal, group_exit_code) & 0x7f;
+		if (code == 0)
+			return 0;
+		sig = code;
+		fatal = 1;
+	}
 	struct signal_event *e = reserve_record(struct signal_event);
 	if (!e)
 		return 0;
 	fill_header(&e->h);
 	e->kind = SIGNAL_KIND_DELIVER;
-	e->sig = ctx->sig;
+	e->sig = sig;
+	e->fatal = fatal;
 	e->errno_ = ctx->errno_;
 	e->code = ctx->code;
 	e->target_pid = e->h.tid;

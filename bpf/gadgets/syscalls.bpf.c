@@ -29,9 +29,11 @@ struct syscall_start {
 	__u64 ts;
 	__s64 id;
 	__u64 args[6];
+	__u8 pending; /* made by the wrapper of -- COMMAND before its exec: counted only if the exec succeeds */
 };
 
 DECLARE_EVENTS(256);
+KEEP_RECORD(slow_syscall_event);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -53,10 +55,12 @@ struct {
 SEC("tracepoint/raw_syscalls/sys_enter")
 int sys_enter(struct raw_syscall_enter_ctx *ctx)
 {
-	if (!current_allowed())
+	__u8 state = current_match();
+	if (!state)
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct syscall_start s = {};
+	s.pending = state == PID_PENDING_EXEC;
 	s.ts = bpf_ktime_get_ns();
 	s.id = ctx->id;
 #pragma unroll
@@ -73,6 +77,8 @@ int sys_exit(struct raw_syscall_exit_ctx *ctx)
 	struct syscall_start *s = bpf_map_lookup_elem(&starts, &tid);
 	if (!s)
 		return 0;
+	if (s->pending && pid_state(bpf_get_current_pid_tgid() >> 32) != PID_TRACED)
+		goto out;
 	__u64 delta = bpf_ktime_get_ns() - s->ts;
 	__u32 id = (__u32)s->id;
 	struct syscall_stats zero = {};

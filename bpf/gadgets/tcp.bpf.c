@@ -30,7 +30,7 @@ struct tcp_event {
 	__u32 kind;
 	__s32 oldstate;
 	__s32 newstate;
-	__s32 result; /* connect: 0 or -1 (failed: refused, reset or timed out) */
+	__s32 result; /* connect: 0, or -errno (ECONNREFUSED, ETIMEDOUT: sk_err), -1 when the kernel gave none */
 	__u16 family; /* 2 AF_INET, 10 AF_INET6 */
 	__u16 sport;
 	__u16 dport;
@@ -91,6 +91,7 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	int sk_err;
 } __attribute__((preserve_access_index));
 
 struct socket {
@@ -98,6 +99,7 @@ struct socket {
 } __attribute__((preserve_access_index));
 
 DECLARE_EVENTS(256);
+KEEP_RECORD(tcp_event);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -105,6 +107,15 @@ struct {
 	__type(key, __u64); /* struct sock * */
 	__type(value, struct owner);
 } owners SEC(".maps");
+
+/* listening sockets' owners by local port: a connection a listener receives (SYN_RECV, ESTABLISHED,
+ * before accept() returns it) belongs to the listener's process */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* local port */
+	__type(value, struct owner);
+} listeners SEC(".maps");
 
 static __always_inline bool any_filter(void)
 {
@@ -140,9 +151,27 @@ int tcp_set_state(struct set_state_ctx *ctx)
 	__u64 sk = (__u64)ctx->skaddr, now = bpf_ktime_get_ns();
 	int oldstate = ctx->oldstate, newstate = ctx->newstate;
 	/* connect() and listen() change the state in the caller's context */
-	if ((newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) && current_allowed())
+	__u32 sport = ctx->sport;
+	if ((newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) && current_allowed()) {
 		set_owner(sk, now);
+		if (newstate == TCP_LISTEN) {
+			struct owner *l = bpf_map_lookup_elem(&owners, &sk);
+			if (l)
+				bpf_map_update_elem(&listeners, &sport, l, BPF_ANY);
+		}
+	}
 	struct owner *o = bpf_map_lookup_elem(&owners, &sk);
+	if (!o && oldstate != TCP_SYN_SENT && newstate != TCP_LISTEN) {
+		/* a connection received by a listener of the targets (state changes in softirq context, from
+		 * LISTEN -> SYN_RECV of the child socket on; the listener's own socket has its owner) */
+		struct owner *l = bpf_map_lookup_elem(&listeners, &sport);
+		if (l) {
+			struct owner child = *l;
+			child.since = now;
+			bpf_map_update_elem(&owners, &sk, &child, BPF_ANY);
+			o = bpf_map_lookup_elem(&owners, &sk);
+		}
+	}
 	if (!o && any_filter())
 		return 0;
 	if (newstate == TCP_SYN_SENT)
@@ -152,6 +181,8 @@ int tcp_set_state(struct set_state_ctx *ctx)
 		return 0;
 	if (o)
 		e->h = o->h;
+	else
+		fill_header(&e->h); /* no filter and no known owner: the current task, as tcpstates reports */
 	e->h.ts_ns = now;
 	e->skaddr = sk;
 	e->oldstate = oldstate;
@@ -168,7 +199,10 @@ int tcp_set_state(struct set_state_ctx *ctx)
 	}
 	if (oldstate == TCP_SYN_SENT) {
 		e->kind = TCP_KIND_CONNECT;
-		e->result = newstate == TCP_ESTABLISHED ? 0 : -1;
+		if (newstate != TCP_ESTABLISHED) {
+			int err = BPF_CORE_READ((struct sock *)sk, sk_err);
+			e->result = err > 0 ? -err : -1;
+		}
 		e->latency_ns = o ? now - o->since : 0;
 		if (o && newstate == TCP_ESTABLISHED)
 			o->since = now;
@@ -181,8 +215,11 @@ int tcp_set_state(struct set_state_ctx *ctx)
 		e->kind = TCP_KIND_STATE;
 	}
 	bpf_ringbuf_submit(e, 0);
-	if (newstate == TCP_CLOSE)
+	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&owners, &sk);
+		if (oldstate == TCP_LISTEN)
+			bpf_map_delete_elem(&listeners, &sport);
+	}
 	return 0;
 }
 

@@ -71,13 +71,7 @@ public static unsafe class KickSignal
     public static bool Send(int threadId)
     {
         EnsureInstalled();
-        nint r = Syscall.Invoke(SyscallNumbers.Tgkill, Posix.GetPid(), threadId, Number);
-        if (r == 0)
-        {
-            return true;
-        }
-        Errno errno = KernelException.LastErrno();
-        return errno == Errno.ESRCH ? false : throw KernelException.FromErrno($"tgkill(tid {threadId}, signal {Number})", errno);
+        return Syscall.Tgkill(Posix.GetPid(), threadId, Number);
     }
 
     private static nint MakeReturnStub()

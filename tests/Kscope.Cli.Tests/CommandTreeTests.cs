@@ -3,6 +3,7 @@ using Kscope.Cli.Infrastructure;
 namespace Kscope.Cli.Tests;
 
 /// <summary>Main builds only the verb a command line names: that tree must be the full tree's verb, for every verb.</summary>
+[Trait(KscopeCli.Mode, KscopeCli.InProcess)] // inspects the command tree objects
 public class CommandTreeTests
 {
     [Fact]

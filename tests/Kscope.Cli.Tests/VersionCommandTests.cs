@@ -9,7 +9,7 @@ public class VersionCommandTests
     public void Version_PrintsKernelRelease()
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["version"]).Invoke();
+        int code = KscopeCli.Invoke(console, ["version"]);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains(Tools.Check("uname", "-r").Trim(), console.OutText);
     }

@@ -19,15 +19,4 @@ public class NativeTests
         string release = Tools.Check("uname", "-r").Trim();
         Assert.Equal(release, Posix.Uname().Release);
     }
-
-    [Fact]
-    public void OpenClose_Repeated_DoesNotLeakFds()
-    {
-        FdCounter.AssertNoGrowth(200, () =>
-        {
-            using SafeFd fd = Posix.Open("/proc/self/status", OpenFlags.O_RDONLY);
-            Span<byte> buffer = stackalloc byte[64];
-            Assert.True(Posix.Read(fd, buffer) > 0);
-        });
-    }
 }

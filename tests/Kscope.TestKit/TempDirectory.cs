@@ -7,6 +7,28 @@ public sealed class TempDirectory : IDisposable
 
     public string Path { get; }
 
+    /// <summary>
+    /// A directory for this test process's life (built helpers shared by many tests): <c>TEMP/NAME-PID</c>, created now and
+    /// deleted when the process exits.
+    /// </summary>
+    public static string ForProcess(string name)
+    {
+        string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{name}-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A child process may still hold it; the temp path is cleaned by the system eventually.
+            }
+        };
+        return dir;
+    }
+
     /// <summary>The full path of <paramref name="name"/> inside this directory.</summary>
     public string this[string name] => System.IO.Path.Combine(Path, name);
 

@@ -41,8 +41,10 @@ public static class Tools
             psi.ArgumentList.Add(a);
         }
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
-        Task<string> err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
+        // Process.Dispose does not close redirected streams read synchronously: their pipes would wait for a finalizer.
+        using StreamReader stdout = p.StandardOutput, stderr = p.StandardError;
+        Task<string> err = stderr.ReadToEndAsync();
+        string output = stdout.ReadToEnd();
         p.WaitForExit();
         return (p.ExitCode, output, err.GetAwaiter().GetResult());
     }

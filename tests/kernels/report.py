@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """Reads the xunit XML results kmatrix brought back and prints kernel x passed/failed/skipped."""
-import glob, os, sys
+import glob, importlib.machinery, importlib.util, os, sys
 import xml.etree.ElementTree as ET
+
+# The CI skip-reason check (.ci/check-skips): every skip must name a kernel probe, or it counts as a failure.
+here = os.path.dirname(os.path.abspath(__file__))
+loader = importlib.machinery.SourceFileLoader("check_skips", os.path.join(here, "..", "..", ".ci", "check-skips"))
+check_skips = importlib.util.module_from_spec(importlib.util.spec_from_loader("check_skips", loader))
+loader.exec_module(check_skips)
+probes = check_skips.probe_names()
 
 out_dir, kernels = sys.argv[1], sys.argv[2:]
 rows, details, notes, bad = [], [], [], False
@@ -26,8 +33,14 @@ for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
                 msg = (test.findtext("failure/message") or "").strip().splitlines()
                 details.append(f"{kernel}  FAIL  {test.get('name')}: {msg[0] if msg else ''}")
             elif r == "Skip":
-                s += 1
-                details.append(f"{kernel}  skip  {test.get('name')}: {(test.findtext('reason') or '').strip()}")
+                reason = (test.findtext('reason') or '').strip()
+                problem = check_skips.bad_reason(reason, probes)
+                if problem:
+                    f += 1
+                    details.append(f"{kernel}  BAD SKIP  {test.get('name')}: {problem}: {reason}")
+                else:
+                    s += 1
+                    details.append(f"{kernel}  skip  {test.get('name')}: {reason}")
     bad |= f > 0
     rows.append((kernel, p, f, s, ""))
 print(f"{'kernel':<22} {'passed':>7} {'failed':>7} {'skipped':>8}")

@@ -2,7 +2,9 @@
 using System.Diagnostics;
 using Kscope.Kernel.Bpf;
 using BpfProgram = Kscope.Kernel.Bpf.Program;
-using static Kscope.Kernel.Bpf.Register;
+using static Kscope.Kernel.Bpf.Asm.Register;
+using Kscope.Kernel.Bpf.Asm;
+using Kscope.Kernel.Bpf.Loader;
 
 string mode = args.Length > 0 ? args[0] : "all";
 if (mode is "all" or "ringbuf") RingBuf();

@@ -2,6 +2,8 @@ using System.CommandLine;
 using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Bpf;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Asm;
+using Kscope.Kernel.Bpf.Loader;
 
 namespace Kscope.Cli.Commands;
 
@@ -17,7 +19,8 @@ public static class BpfCommand
             "  kscope bpf load tool.bpf.o --pin /sys/fs/bpf/tool     # load every program like bpftool prog loadall\n" +
             "  kscope bpf objdump hello.bpf.o                        # maps, programs, CO-RE relocations, disassembly\n" +
             "  kscope bpf run /usr/sbin/execsnoop --record event      # the object a libbpf-tools executable embeds\n" +
-            "  kscope bpf probe --json                               # program/map/attach types and helpers");
+            "  kscope bpf probe --json                               # program/map/attach types and helpers\n" +
+            "Example objects: bpf/examples/*.bpf.o in kscope's source tree (paths relative to its root).");
         command.Subcommands.Add(Run(console));
         command.Subcommands.Add(Load(console));
         command.Subcommands.Add(Objdump(console));
@@ -40,8 +43,9 @@ public static class BpfCommand
         var json = CommonOptions.Json();
         var command = new Command("run",
             "Load OBJECT, attach every program by its section name (tracepoint/CAT/NAME, raw_tracepoint/NAME, uprobe/BINARY:SYMBOL,\n" +
-            "kprobe/FUNC…), print every ring buffer and perf buffer record, and at exit the object's hash/array maps and .data/.bss.\n\n" +
-            "Example:\n  sudo kscope bpf run bpf/examples/hello.bpf.o --for 3s --record event");
+            "kprobe/FUNC…), print every ring buffer and perf buffer record, and at exit the object's hash/array maps and .data/.bss.\n" +
+            "Ends at --for or on Ctrl-C/SIGTERM: it detaches, drains the buffers and dumps the maps either way (then exits 130, or 143).\n\n" +
+            "Example (from the root of kscope's source tree, which has bpf/examples/):\n  sudo kscope bpf run bpf/examples/hello.bpf.o --for 3s --record event");
         command.Arguments.Add(obj);
         command.Options.Add(programs);
         command.Options.Add(record);
@@ -50,6 +54,7 @@ public static class BpfCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(console, token => Guard(console, async () =>
         {
             TimeSpan? d = parse.GetValue(duration) is { } text ? ParseDuration(text) : null;
+            FileChecks.Input("bpf run", parse.GetValue(obj)!);
             string[] only = parse.GetValue(programs) ?? [];
             var options = new BpfRun.Options(parse.GetValue(obj)!, only.Length > 0 ? only.ToHashSet() : null, parse.GetValue(record), d);
             int code = await new BpfRun(console.Out, parse.GetValue(json)).RunAsync(options, token).ConfigureAwait(false);
@@ -65,12 +70,13 @@ public static class BpfCommand
         var json = CommonOptions.Json();
         var command = new Command("load",
             "Load every program of OBJECT without attaching (as 'bpftool prog loadall') and print name, type, translated and JIT-ed sizes.\n\n" +
-            "Example:\n  sudo kscope bpf load bpf/examples/hello.bpf.o --json");
+            "Example (from the root of kscope's source tree):\n  sudo kscope bpf load bpf/examples/hello.bpf.o --json");
         command.Arguments.Add(obj);
         command.Options.Add(pin);
         command.Options.Add(json);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(console, _ => Guard(console, () =>
         {
+            FileChecks.Input("bpf load", parse.GetValue(obj)!);
             var result = BpfLoad.Run(parse.GetValue(obj)!, parse.GetValue(pin));
             if (parse.GetValue(json))
             {
@@ -91,11 +97,12 @@ public static class BpfCommand
         var json = CommonOptions.Json();
         var command = new Command("objdump",
             "Show OBJECT's sections, maps, global variables, programs, relocations (CO-RE ones spelled out) and disassembly. Needs no privileges.\n\n" +
-            "Example:\n  kscope bpf objdump bpf/examples/hello.bpf.o");
+            "Example (from the root of kscope's source tree):\n  kscope bpf objdump bpf/examples/hello.bpf.o");
         command.Arguments.Add(obj);
         command.Options.Add(json);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(console, _ => Guard(console, () =>
         {
+            FileChecks.Input("bpf objdump", parse.GetValue(obj)!);
             if (parse.GetValue(json))
             {
                 WriteJson(console, s => BpfObjdump.WriteJson(s, parse.GetValue(obj)!));
@@ -144,7 +151,7 @@ public static class BpfCommand
         }
         catch (Exception e) when (e is CoreRelocationException or KeyNotFoundException or NotSupportedException or AssemblyException or FormatException or InvalidOperationException)
         {
-            console.Error.WriteLine($"[ERROR] {e.Message}");
+            ErrorLine.Write(console, e.Message);
             return ExitCodes.Error;
         }
     }

@@ -42,6 +42,19 @@ public static class BtfCommand
         Description = "Base BTF for a split BTF file (a module's BTF builds on /sys/kernel/btf/vmlinux).",
     };
 
+    /// <summary>The BTF to read: files checked first (kscope's messages, not the runtime's), else the running kernel's.</summary>
+    private static BtfTypes Open(string? file, string? baseFile)
+    {
+        foreach (string? path in (string?[])[baseFile, file])
+        {
+            if (path is not null)
+            {
+                FileChecks.Input("btf", path);
+            }
+        }
+        return BtfSource.Open(file, baseFile);
+    }
+
     private static BtfType Require(BtfTypes btf, string name) =>
         BtfSource.Find(btf, name) ?? throw new UsageException($"btf: no type named '{name}' (try: kscope btf find '*{name}*')");
 
@@ -64,7 +77,7 @@ public static class BtfCommand
         command.Options.Add(json);
         command.SetAction(parse => CommandRunner.Run(console, () =>
         {
-            BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
+            BtfTypes btf = Open(parse.GetValue(file), parse.GetValue(baseFile));
             var layouts = new List<BtfLayout>();
             var text = new StringBuilder();
             var writer = new BtfPaholeWriter(btf);
@@ -108,7 +121,7 @@ public static class BtfCommand
         command.Options.Add(baseFile);
         command.SetAction(parse => CommandRunner.Run(console, () =>
         {
-            BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
+            BtfTypes btf = Open(parse.GetValue(file), parse.GetValue(baseFile));
             int[] roots = (parse.GetValue(types) ?? []).Select(n => Require(btf, n).Id).ToArray();
             // Streamed: a whole vmlinux.h (megabytes) is written as UTF-8 as it is produced, in 64 KiB writes to the real
             // stdout rather than through the auto-flushing Console.Out (not disposed: that would close the process's stdout).
@@ -151,7 +164,7 @@ public static class BtfCommand
                 k = Enum.GetValues<BtfKind>().Cast<BtfKind?>().FirstOrDefault(x => BtfFind.KindName(x!.Value) == kindName.ToLowerInvariant())
                     ?? throw new UsageException($"btf find: unknown kind '{kindName}' (struct, union, enum, enum64, typedef, func, int, float, ptr, array, fwd, var, datasec…)");
             }
-            BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
+            BtfTypes btf = Open(parse.GetValue(file), parse.GetValue(baseFile));
             IReadOnlyList<BtfFindResult> results = BtfFind.Find(btf, parse.GetValue(pattern)!, k);
             if (parse.GetValue(json))
             {
@@ -188,7 +201,7 @@ public static class BtfCommand
         command.Options.Add(json);
         command.SetAction(parse => CommandRunner.Run(console, () =>
         {
-            BtfTypes btfA = BtfSource.Open(parse.GetValue(a), null), btfB = BtfSource.Open(parse.GetValue(b), null);
+            BtfTypes btfA = Open(parse.GetValue(a), null), btfB = Open(parse.GetValue(b), null);
             IReadOnlyList<BtfDifference> differences = BtfDiff.Compare(btfA, btfB, parse.GetValue(types) ?? []);
             if (parse.GetValue(json))
             {
@@ -230,20 +243,17 @@ public static class BtfCommand
         command.SetAction(parse => CommandRunner.Run(console, () =>
         {
             string path = parse.GetValue(assembly)!;
-            if (!File.Exists(path))
-            {
-                throw new UsageException($"btf verify: no such file '{path}'");
-            }
-            BtfTypes btf = BtfSource.Open(parse.GetValue(file), parse.GetValue(baseFile));
+            FileChecks.Input("btf verify", path);
+            BtfTypes btf = Open(parse.GetValue(file), parse.GetValue(baseFile));
             IReadOnlyList<KernelStructMismatch> mismatches;
             IReadOnlyList<ManagedStructLayout> checkedTypes;
             try
             {
                 mismatches = new KernelStructVerifier(btf).VerifyAssembly(path, out checkedTypes);
             }
-            catch (BadImageFormatException e)
+            catch (BadImageFormatException)
             {
-                throw new UsageException($"btf verify: {path}: {e.Message}");
+                throw new CommandException($"btf verify: {path}: not a .NET assembly (no PE/CLI header)");
             }
             if (parse.GetValue(json))
             {

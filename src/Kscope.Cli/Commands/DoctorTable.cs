@@ -1,9 +1,13 @@
 using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Doctor;
+using Kscope.Diagnostics.Output;
 
 namespace Kscope.Cli.Commands;
 
-/// <summary>doctor's table: one block per section, one line per check, evidence and fix under warnings, failures and skips.</summary>
+/// <summary>
+/// doctor's table: one block per section, one line per check, evidence and fix under warnings, failures and skips;
+/// on a terminal long values wrap under themselves (TextTable), never cut.
+/// </summary>
 public static class DoctorTable
 {
     public static void Write(IConsole console, IReadOnlyList<CheckResult> results, string target)
@@ -23,14 +27,23 @@ public static class DoctorTable
                     CheckStatus.Fail => Ansi.Red(console, "fail"),
                     _ => Ansi.Dim(console, "skip"),
                 };
-                string line = $"  {r.Id.PadRight(idWidth)}  {r.Value}";
-                o.WriteLine($"  {tag}{Clip(line, width - 6)}");
+                // Wrapped with a plain tag of the same width, then the coloured tag put back on the first line.
+                List<string> lines = TextTable.Wrap($"  xxxx  {r.Id.PadRight(idWidth)}  ", r.Value, width).ToList();
+                lines[0] = $"  {tag}{lines[0][6..]}";
+                lines.ForEach(o.WriteLine);
                 if (r.Status != CheckStatus.Ok)
                 {
-                    o.WriteLine(Ansi.Dim(console, Clip($"{new string(' ', idWidth + 10)}{r.Evidence}", width)));
+                    string indent = new(' ', idWidth + 10);
+                    foreach (string l in TextTable.Wrap(indent, r.Evidence, width))
+                    {
+                        o.WriteLine(Ansi.Dim(console, l));
+                    }
                     if (r.Fix is not null)
                     {
-                        o.WriteLine(Clip($"{new string(' ', idWidth + 10)}fix: {r.Fix}", width));
+                        foreach (string l in TextTable.Wrap(indent, "fix: " + r.Fix, width))
+                        {
+                            o.WriteLine(l);
+                        }
                     }
                 }
             }
@@ -40,6 +53,4 @@ public static class DoctorTable
         int fail = results.Count(r => r.Status == CheckStatus.Fail), skip = results.Count(r => r.Status == CheckStatus.Skip);
         o.WriteLine($"{results.Count} checks: {ok} ok, {warn} warn, {fail} fail, {skip} skipped. Details: kscope doctor --json; one check: --check ID.");
     }
-
-    private static string Clip(string s, int width) => s.Length <= width ? s : s[..Math.Max(0, width - 1)] + "…";
 }

@@ -20,7 +20,8 @@ public static class KvmCommand
             "  kscope kvm check\n" +
             "  kscope kvm check --json\n" +
             "  kscope kvm run guests/hello.bin\n" +
-            "  kscope kvm run guests/hello64.bin --mode long --mem 4M --load 0x1000");
+            "  kscope kvm run guests/hello64.bin --mode long --mem 4M --load 0x1000\n" +
+            "Example guests: guests/*.bin in kscope's source tree (paths relative to its root).");
         command.Subcommands.Add(Check(console));
         command.Subcommands.Add(Run(console));
         return command;
@@ -96,7 +97,13 @@ public static class KvmCommand
     {
         var file = new Argument<string>("file") { Description = "A flat binary (raw machine code, no headers), e.g. guests/hello.bin." };
         var mode = new Option<string>("--mode") { Description = "CPU mode at entry: real (16-bit, segments 0) or long (64-bit, identity-mapped first 1 GiB).", DefaultValueFactory = _ => "real" };
-        mode.AcceptOnlyFromAmong("real", "long");
+        mode.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } m && m is not ("real" or "long"))
+            {
+                r.AddError($"--mode '{m}': give real or long");
+            }
+        });
         var mem = new Option<string>("--mem") { Description = "Guest RAM at physical 0 (K, M or G suffix).", DefaultValueFactory = _ => "2M" };
         var load = new Option<string>("--load") { Description = "Guest-physical load address (hex 0x… or decimal).", DefaultValueFactory = _ => "0x1000" };
         var entry = new Option<string?>("--entry") { Description = "Entry address (default: the load address)." };
@@ -106,7 +113,7 @@ public static class KvmCommand
             "exit statistics go to stderr at the end. Real mode starts with every segment register 0, so a guest linked\n" +
             "at its load address runs as linked. Exit code 0 when the guest halts (HLT), 1 when --max-exits ran out,\n" +
             "2 on SHUTDOWN (triple fault), FAIL_ENTRY, INTERNAL_ERROR, SYSTEM_EVENT or an unhandled exit, 130 on Ctrl-C.\n" +
-            "Examples:\n" +
+            "Examples (from the root of kscope's source tree, which has guests/):\n" +
             "  kscope kvm run guests/hello.bin\n" +
             "  kscope kvm run guests/hello64.bin --mode long --max-exits 100");
         command.Arguments.Add(file);
@@ -128,7 +135,8 @@ public static class KvmCommand
         {
             throw new UsageException("kvm run: --max-exits must be positive");
         }
-        byte[] image = File.ReadAllBytes(file);
+        FileChecks.Input("kvm run", file);
+        byte[] image = InputFile.ReadAllBytes(file, (long)Math.Min(memory, InputFile.DefaultMaxBytes));
         using KvmSystem kvm = KvmSystem.Open();
         FlatGuest guest;
         try

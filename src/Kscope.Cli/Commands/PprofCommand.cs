@@ -1,3 +1,4 @@
+using Kscope.Native;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -37,7 +38,7 @@ public static class PprofCommand
 
     private static SourceOptions AddSource(Command c, bool filters = true)
     {
-        var source = new Argument<string>("source") { Description = "A profile file (gzipped or not) or a URL: http://HOST:PORT/debug/pprof/{profile,heap,allocs,goroutine,mutex,block,threadcreate}, or HOST:PORT for its CPU profile." };
+        var source = new Argument<string>("source") { Description = "A profile file (gzipped or not) or an http:// URL (no https: save it with curl -o first): http://HOST:PORT/debug/pprof/{profile,heap,allocs,goroutine,mutex,block,threadcreate}, or HOST:PORT for its CPU profile." };
         var seconds = new Option<int?>("--seconds") { Description = "Profile length when fetching: the CPU profile (default 10); for heap, allocs, mutex, block… a delta over that many seconds." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for an endpoint (on top of --seconds).", DefaultValueFactory = _ => 30 };
         var sampleIndex = new Option<string?>("--sample-index", "-i") { Description = "Sample type to show (alloc_space, inuse_objects, cpu… or its index); default: the profile's default." };
@@ -55,17 +56,66 @@ public static class PprofCommand
         return new SourceOptions(source, seconds, timeout, sampleIndex, focus, ignore);
     }
 
-    private static async Task<(Profile Profile, StackSet Stacks)> Load(ParseResult parse, SourceOptions o, string source, CancellationToken ct)
+    private static async Task<(Profile Profile, StackSet Stacks)> Load(IConsole console, ParseResult parse, SourceOptions o, string source, CancellationToken ct)
     {
-        Profile profile = await ProfileSource.LoadAsync(source, parse.GetValue(o.Seconds), TimeSpan.FromSeconds(parse.GetValue(o.Timeout)), ct);
+        CheckFilters(parse, o);
+        Profile profile = await Fetch(console, parse, o, source, ct);
         return (profile, Select(profile, parse, o));
+    }
+
+    /// <summary>A file must exist before it is read; a URL is fetched, saying so (a CPU profile takes --seconds), and Ctrl-C ends the wait.</summary>
+    private static async Task<Profile> Fetch(IConsole console, ParseResult parse, SourceOptions o, string source, CancellationToken ct)
+    {
+        if (!ProfileSource.IsUrl(source))
+        {
+            FileChecks.Input(Verb(parse), source);
+        }
+        byte[] bytes = ProfileSource.IsUrl(source)
+            ? await FetchBytes(console, Verb(parse), source, parse.GetValue(o.Seconds), TimeSpan.FromSeconds(parse.GetValue(o.Timeout)), null, ct)
+            : InputFile.ReadAllBytes(source, ProfileReader.MaxUncompressedBytes);
+        try
+        {
+            return ProfileReader.Read(bytes);
+        }
+        catch (Kscope.Formats.MalformedDataException e)
+        {
+            throw new CommandException($"{Verb(parse)}: {source}: {e.Message}");
+        }
+    }
+
+    private static async Task<byte[]> FetchBytes(IConsole console, string verb, string source, int? seconds, TimeSpan timeout, string? debug, CancellationToken ct)
+    {
+        Uri url = ProfileSource.ResolveUrl(source, seconds, debug);
+        string query = url.Query;
+        int at = query.IndexOf("seconds=", StringComparison.Ordinal);
+        string length = at < 0 ? "" : $" (the endpoint answers after {query[(at + 8)..].Split('&')[0]}s)";
+        console.Error.WriteLine($"fetching {url}{length}; Ctrl-C to give up");
+        try
+        {
+            return await ProfileSource.ReadBytesAsync(source, seconds, timeout, ct, debug).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            console.Error.WriteLine($"{verb}: interrupted while fetching {url}: nothing written");
+            throw;
+        }
+    }
+
+    /// <summary>"pprof top", for messages.</summary>
+    private static string Verb(ParseResult parse) => "pprof " + parse.CommandResult.Command.Name;
+
+    /// <summary>--focus and --ignore are checked before a profile is fetched for --seconds.</summary>
+    private static void CheckFilters(ParseResult parse, SourceOptions o)
+    {
+        Regex(parse.GetValue(o.Focus), "--focus", Verb(parse));
+        Regex(parse.GetValue(o.Ignore), "--ignore", Verb(parse));
     }
 
     private static StackSet Select(Profile profile, ParseResult parse, SourceOptions o)
     {
         try
         {
-            return StackSet.From(profile, parse.GetValue(o.SampleIndex), Regex(parse.GetValue(o.Focus), "--focus"), Regex(parse.GetValue(o.Ignore), "--ignore"));
+            return StackSet.From(profile, parse.GetValue(o.SampleIndex), Regex(parse.GetValue(o.Focus), "--focus", Verb(parse)), Regex(parse.GetValue(o.Ignore), "--ignore", Verb(parse)));
         }
         catch (ArgumentException e)
         {
@@ -77,7 +127,7 @@ public static class PprofCommand
         }
     }
 
-    private static Regex? Regex(string? pattern, string option)
+    private static Regex? Regex(string? pattern, string option, string context)
     {
         if (string.IsNullOrEmpty(pattern))
         {
@@ -87,9 +137,9 @@ public static class PprofCommand
         {
             return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
         }
-        catch (ArgumentException e)
+        catch (RegexParseException e)
         {
-            throw new UsageException($"{option} '{pattern}': {e.Message}");
+            throw new UsageException($"{context}: {option} '{pattern}': {ErrorText.Regex(e)}");
         }
     }
 
@@ -106,7 +156,7 @@ public static class PprofCommand
         c.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
         {
             string source = parse.GetValue(o.Source)!;
-            var (profile, stacks) = await Load(parse, o, source, token);
+            var (profile, stacks) = await Load(console, parse, o, source, token);
             List<TopEntry> entries = TopReport.Compute(stacks, parse.GetValue(cum));
             int n = parse.GetValue(count);
             if (n > 0 && entries.Count > n)
@@ -115,7 +165,7 @@ public static class PprofCommand
             }
             if (parse.GetValue(json))
             {
-                WriteJson(console, w =>
+                WriteJson(console, "top", w =>
                 {
                     Header(w, source, profile, stacks);
                     w.WriteStartArray("functions");
@@ -158,8 +208,8 @@ public static class PprofCommand
         c.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
         {
             string source = parse.GetValue(o.Source)!;
-            Regex re = Regex(parse.GetValue(pattern), "function")!;
-            var (profile, stacks) = await Load(parse, o, source, token);
+            Regex re = Regex(parse.GetValue(pattern), "FUNCTION", "pprof tree")!;
+            var (profile, stacks) = await Load(console, parse, o, source, token);
             List<CallTree> trees = CallTree.Compute(stacks, re);
             if (trees.Count == 0)
             {
@@ -209,19 +259,19 @@ public static class PprofCommand
     {
         var c = new Command("flame", "Write a flame graph: a self-contained SVG (click to zoom, Search/Ctrl-F to highlight) or an HTML page.\nExample: kscope pprof flame cpu.pb.gz -o cpu.svg");
         SourceOptions o = AddSource(c);
-        var output = new Option<string>("--output", "-o") { Description = "Output file: .svg, or .html for a page with a search box.", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output file: .svg, or .html for a page with a search box (the extension chooses).", Required = true };
         c.Options.Add(output);
         c.SetAction((parse, ct) => CommandRunner.RunAsync(console, async token =>
         {
             string source = parse.GetValue(o.Source)!;
-            var (profile, stacks) = await Load(parse, o, source, token);
             string path = parse.GetValue(output)!;
+            string format = ProfileCommand.FlameFormat(path, "-o", "pprof flame");
+            FileChecks.Output("pprof flame", "-o", path);
+            var (profile, stacks) = await Load(console, parse, o, source, token);
             FlameNode root = FlameNode.Build(stacks);
             string title = $"{Describe(source)} — {stacks.Type.Type} ({ValueFormat.Format(stacks.Total, stacks.Type.Unit)} total)";
-            string text = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)
-                ? FlameGraph.Html(root, title, stacks.Type.Unit)
-                : FlameGraph.Svg(root, title, stacks.Type.Unit);
-            await File.WriteAllTextAsync(path, text, token);
+            string text = format == "html" ? FlameGraph.Html(root, title, stacks.Type.Unit) : FlameGraph.Svg(root, title, stacks.Type.Unit);
+            await File.WriteAllTextAsync(path, text, CancellationToken.None);
             console.Out.WriteLine($"wrote {path} ({stacks.Stacks.Count} stacks, {ValueFormat.Format(stacks.Total, stacks.Type.Unit)})");
             return ExitCodes.Ok;
         }, ct));
@@ -247,8 +297,15 @@ public static class PprofCommand
             TimeSpan timeout = TimeSpan.FromSeconds(parse.GetValue(o.Timeout));
             int? seconds = parse.GetValue(o.Seconds);
             string baseSource = parse.GetValue(baseArg)!, newSource = parse.GetValue(o.Source)!;
-            Profile baseProfile = await ProfileSource.LoadAsync(baseSource, seconds, timeout, token);
-            Profile newProfile = await ProfileSource.LoadAsync(newSource, seconds, timeout, token);
+            string? flameOut = parse.GetValue(flame);
+            if (flameOut is not null)
+            {
+                ProfileCommand.FlameFormat(flameOut, "--flame", "pprof diff");
+                FileChecks.Output("pprof diff", "--flame", flameOut);
+            }
+            CheckFilters(parse, o);
+            Profile baseProfile = await Fetch(console, parse, o, baseSource, token);
+            Profile newProfile = await Fetch(console, parse, o, newSource, token);
             StackSet b = Select(baseProfile, parse, o), n = Select(newProfile, parse, o);
             if (b.Type != n.Type)
             {
@@ -270,29 +327,29 @@ public static class PprofCommand
                     ScaleBase(root, (double)n.Total / b.Total);
                 }
                 string title = $"diff {Describe(baseSource)} -> {Describe(newSource)} — {n.Type.Type}";
-                string text = flamePath.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? FlameGraph.Html(root, title, unit, diff: true) : FlameGraph.Svg(root, title, unit, diff: true);
-                await File.WriteAllTextAsync(flamePath, text, token);
+                string text = ProfileCommand.FlameFormat(flamePath, "--flame", "pprof diff") == "html" ? FlameGraph.Html(root, title, unit, diff: true) : FlameGraph.Svg(root, title, unit, diff: true);
+                await File.WriteAllTextAsync(flamePath, text, CancellationToken.None);
             }
             if (parse.GetValue(json))
             {
-                WriteJson(console, w =>
+                WriteJson(console, "diff", w =>
                 {
                     w.WriteString("base", baseSource);
                     w.WriteString("new", newSource);
-                    w.WriteString("sampleType", n.Type.Type);
+                    w.WriteString("sample_type", n.Type.Type);
                     w.WriteString("unit", unit);
-                    w.WriteNumber("baseTotal", b.Total);
-                    w.WriteNumber("newTotal", n.Total);
+                    w.WriteNumber("base_total", b.Total);
+                    w.WriteNumber("new_total", n.Total);
                     w.WriteBoolean("normalized", norm);
                     w.WriteStartArray("functions");
                     foreach (DiffEntry e in entries)
                     {
                         w.WriteStartObject();
                         w.WriteString("name", e.Name);
-                        w.WriteNumber("baseFlat", e.BaseFlat);
-                        w.WriteNumber("newFlat", e.NewFlat);
-                        w.WriteNumber("baseCum", e.BaseCum);
-                        w.WriteNumber("newCum", e.NewCum);
+                        w.WriteNumber("base_flat", e.BaseFlat);
+                        w.WriteNumber("new_flat", e.NewFlat);
+                        w.WriteNumber("base_cum", e.BaseCum);
+                        w.WriteNumber("new_cum", e.NewCum);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
@@ -341,20 +398,32 @@ public static class PprofCommand
             if (ProfileSource.IsUrl(source))
             {
                 string url = source.Contains("/debug/pprof", StringComparison.Ordinal) ? source : source.TrimEnd('/') + "/debug/pprof/goroutine";
-                byte[] bytes = await ProfileSource.ReadBytesAsync(url, null, TimeSpan.FromSeconds(parse.GetValue(o.Timeout)), token, debug: "2");
+                byte[] bytes = await FetchBytes(console, "pprof goroutines", url, null, TimeSpan.FromSeconds(parse.GetValue(o.Timeout)), "2", token);
                 text = Encoding.UTF8.GetString(bytes);
             }
             else
             {
-                text = await File.ReadAllTextAsync(source, token);
+                FileChecks.Input("pprof goroutines", source);
+                byte[] bytes = InputFile.ReadAllBytes(source, ProfileReader.MaxUncompressedBytes);
+                if (bytes is [0x1f, 0x8b, ..])
+                {
+                    throw new CommandException($"pprof goroutines: {source}: a gzipped pprof profile, not a text goroutine dump " +
+                        "(for a goroutine profile use 'kscope pprof top' on it; dumps come from /debug/pprof/goroutine?debug=2 or a panic)");
+                }
+                text = Encoding.UTF8.GetString(bytes);
             }
             IReadOnlyList<Goroutine> all = GoroutineDump.Parse(text, source);
+            if (all.Count == 0)
+            {
+                throw new CommandException($"pprof goroutines: {source}: not a goroutine dump: no 'goroutine N [state]:' line " +
+                    "(dumps come from /debug/pprof/goroutine?debug=2, a panic or a SIGQUIT traceback)");
+            }
             List<GoroutineGroup> groups = GoroutineAnalysis.Group(all);
             int max = parse.GetValue(count);
             IEnumerable<GoroutineGroup> shown = max > 0 ? groups.Take(max) : groups;
             if (parse.GetValue(json))
             {
-                WriteJson(console, w =>
+                WriteJson(console, "goroutines", w =>
                 {
                     w.WriteString("source", source);
                     w.WriteNumber("goroutines", all.Count);
@@ -366,12 +435,12 @@ public static class PprofCommand
                         w.WriteNumber("count", g.Count);
                         if (g.LongestWait is { } lw)
                         {
-                            w.WriteNumber("longestWaitMinutes", (long)lw.TotalMinutes);
+                            w.WriteNumber("longest_wait_minutes", (long)lw.TotalMinutes);
                         }
                         w.WriteString("top", g.Frames.FirstOrDefault()?.Function ?? "");
                         if (g.CreatedBy is { } cb)
                         {
-                            w.WriteString("createdBy", cb.Function);
+                            w.WriteString("created_by", cb.Function);
                         }
                         if (g.Finding is { } f)
                         {
@@ -463,48 +532,37 @@ public static class PprofCommand
     private static void Header(Utf8JsonWriter w, string source, Profile profile, StackSet stacks)
     {
         w.WriteString("source", source);
-        w.WriteString("sampleType", stacks.Type.Type);
+        w.WriteString("sample_type", stacks.Type.Type);
         w.WriteString("unit", stacks.Type.Unit);
         w.WriteNumber("total", stacks.UnfilteredTotal);
         w.WriteNumber("shown", stacks.Total);
-        w.WriteNumber("timeNanos", profile.TimeNanos);
-        w.WriteNumber("durationNanos", profile.DurationNanos);
+        w.WriteNumber("time_nanos", profile.TimeNanos);
+        w.WriteNumber("duration_nanos", profile.DurationNanos);
     }
 
-    private static void WriteJson(IConsole console, Action<Utf8JsonWriter> body)
+    /// <summary>The schemas of pprof's JSON documents (docs/json.md): kscope.pprof.top/v1, …diff/v1, …goroutines/v1.</summary>
+    internal static string Schema(string subcommand) => $"kscope.pprof.{subcommand}/v1";
+
+    private static void WriteJson(IConsole console, string subcommand, Action<Utf8JsonWriter> body)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
+            w.WriteString("schema", Schema(subcommand));
             body(w);
             w.WriteEndObject();
         }
         console.Out.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
     }
 
-    /// <summary>Right-aligns every column but the last.</summary>
+    /// <summary>Right-aligns every column but the last (a function name, wrapped under itself on a narrow terminal, never cut).</summary>
     private static void PrintTable(IConsole console, List<string[]> rows)
     {
-        int cols = rows[0].Length;
-        int[] widths = new int[cols];
-        foreach (string[] r in rows)
+        bool[] right = Enumerable.Repeat(true, rows[0].Length - 1).ToArray();
+        foreach (string line in Kscope.Diagnostics.Output.TextTable.Render(rows, right, console.IsTerminal ? console.Width : int.MaxValue))
         {
-            for (int i = 0; i < cols - 1; i++)
-            {
-                widths[i] = Math.Max(widths[i], r[i].Length);
-            }
-        }
-        var sb = new StringBuilder();
-        foreach (string[] r in rows)
-        {
-            sb.Clear();
-            for (int i = 0; i < cols - 1; i++)
-            {
-                sb.Append(r[i].PadLeft(widths[i])).Append("  ");
-            }
-            sb.Append(r[cols - 1]);
-            console.Out.WriteLine(sb.ToString().TrimEnd());
+            console.Out.WriteLine(line);
         }
     }
 }

@@ -21,10 +21,13 @@ public static class ProfileCommand
             "  kscope profile -F 999 -- ./server --port 8080\n" +
             "  kscope profile --off-cpu --pid 1234 --for 30s    # where it runs and where it waits\n" +
             "  kscope profile --cgroup /sys/fs/cgroup/unified/system.slice/app.service --for 30s\n" +
-            "  kscope profile --container 3f2a9c --for 30s");
-        Option<int?> pid = CommonOptions.Pid("Sample this process and its threads (and children started while sampling).");
-        var cgroup = new Option<string?>("--cgroup") { Description = "Sample the processes of this cgroup directory (perf_event cgroup)." };
-        var container = new Option<string?>("--container") { Description = "Sample a container's processes by its id (6+ characters, found in /proc/*/cgroup): its perf_event cgroup." };
+            "  kscope profile --cgroup /sys/fs/cgroup/cpu/myservice --for 30s   # a v1 cpu cgroup, as doctor shows it\n" +
+            "  kscope profile --container 3f2a9c1d8e7b --for 30s\n" +
+            "Ctrl-C or SIGTERM ends sampling early: the profile (and flame graph) of what was sampled is still written, then\n" +
+            "kscope exits 130 (143 after SIGTERM). Exit codes: docs/exit-codes.md.");
+        Option<int?> pid = CommonOptions.Pid("Sample this process, already running or not: every thread it has, and the threads and children it starts while sampled.");
+        var cgroup = new Option<string?>("--cgroup") { Description = "Sample the processes of this cgroup: a v2 directory, or a v1 directory of any controller (e.g. /sys/fs/cgroup/cpu/X), mapped to the perf_event cgroup of its processes." };
+        var container = new Option<string?>("--container") { Description = "Sample a container by its id: all 64 hex digits or a unique prefix of at least 12 (docker ps, crictl ps); its own perf_event cgroup, so processes it starts later are sampled too." };
         var all = new Option<bool>("--all", "-a") { Description = "Sample every process on every CPU." };
         var frequency = new Option<int>("-F", "--frequency") { Description = "Samples per second per CPU.", DefaultValueFactory = _ => 99 };
         var duration = new Option<string?>("--for") { Description = "How long: 10s, 500ms, 2m (default 10s; with a COMMAND: until it exits)." };
@@ -32,7 +35,7 @@ public static class ProfileCommand
         var offCpu = new Option<bool>("--off-cpu") { Description = "Also record time blocked off CPU (the offcpu gadget, kernel and user stacks) as a second sample type, off_cpu; needs --pid or a COMMAND." };
         var flame = new Option<string?>("--flame") { Description = "Also write a flame graph (.svg or .html)." };
         var top = new Option<int>("-n") { Description = "Functions in the summary.", DefaultValueFactory = _ => 10 };
-        var program = new Argument<string[]>("command") { Description = "A command to start and profile (after --).", Arity = ArgumentArity.ZeroOrMore };
+        var program = new CommandArgument("After '--': a command to start and profile (until it exits, or --for).");
         command.Options.Add(pid);
         command.Options.Add(cgroup);
         command.Options.Add(container);
@@ -57,6 +60,15 @@ public static class ProfileCommand
             {
                 throw new UsageException($"-F {hz}: give 1..100000 samples per second");
             }
+            // Outputs are checked now, not after sampling for the whole window.
+            string path = parse.GetValue(output)!;
+            FileChecks.Output("profile", "-o", path);
+            string? flamePath = parse.GetValue(flame);
+            if (flamePath is not null)
+            {
+                FlameFormat(flamePath, "--flame");
+                FileChecks.Output("profile", "--flame", flamePath);
+            }
             string? forText = parse.GetValue(duration);
             TimeSpan length = forText is null ? (argv.Length > 0 ? TimeSpan.FromDays(365) : TimeSpan.FromSeconds(10)) : ParseDuration(forText);
             // A command starts stopped (a shell that SIGSTOPs itself before exec) and is resumed once the
@@ -71,7 +83,8 @@ public static class ProfileCommand
             {
                 target = child is not null ? new ProfileTarget(Pid: child.Pid)
                     : parse.GetValue(container) is string id ? ProfileTarget.ForContainer(id)
-                    : new ProfileTarget(parse.GetValue(pid), parse.GetValue(cgroup), parse.GetValue(all));
+                    : parse.GetValue(cgroup) is string dir ? ProfileTarget.ForCgroup(dir)
+                    : new ProfileTarget(parse.GetValue(pid), All: parse.GetValue(all));
             }
             catch (TraceTargetException e)
             {
@@ -79,7 +92,7 @@ public static class ProfileCommand
             }
             var sampler = new CpuSampler();
             using OffCpuCollector? blocked = parse.GetValue(offCpu)
-                ? OffCpuCollector.Start(target.Pid ?? throw new UsageException("--off-cpu needs --pid N or -- COMMAND (the offcpu gadget follows one process and its children)"))
+                ? OffCpuCollector.Start(target.Pid ?? throw new UsageException("--off-cpu needs --pid N or -- COMMAND (the offcpu gadget follows one process and its children)"), pendingExec: child is not null)
                 : null;
             if (blocked is not null)
             {
@@ -88,6 +101,8 @@ public static class ProfileCommand
             Action<TimeSpan, ulong>? progress = console.IsTerminal
                 ? (t, n) => console.Error.Write($"\r{Ansi.Dim(console, $"sampling {target} at {hz} Hz: {t.TotalSeconds:0.0}s, {n} samples")}   ")
                 : null;
+            console.Error.WriteLine($"profiling {target} at {hz} Hz {(forText is null && argv.Length > 0 ? "until the command exits" : $"for {length.TotalSeconds:0.###}s")}; " +
+                "Ctrl-C stops early and still writes the profile");
             Profile profile = await sampler.RunAsync(target, hz, length, progress, child is null ? null : () => child.HasExited, token, child is null ? null : child.Resume);
             if (console.IsTerminal)
             {
@@ -97,16 +112,18 @@ public static class ProfileCommand
             {
                 child.Dispose(); // --for ended first: stop the command (Dispose kills it)
             }
-            string path = parse.GetValue(output)!;
+            // Interrupted or not, what was sampled is written (the token may be cancelled: writes do not take it).
             ProfileWriter.WriteFile(profile, path);
-            console.Out.WriteLine($"wrote {path}: {sampler.Samples} samples of {target} at {hz} Hz{(sampler.Lost > 0 ? $", {sampler.Lost} lost" : "")}");
-            if (parse.GetValue(flame) is { } flamePath)
+            string threads = target.Pid is not null ? $" ({sampler.SamplesByThread.Count} threads)" : "";
+            console.Out.WriteLine($"wrote {path}: {sampler.Samples} samples of {target}{threads} at {hz} Hz{(sampler.Lost > 0 ? $", {sampler.Lost} lost" : "")}" +
+                (token.IsCancellationRequested ? " (interrupted: what was sampled until then)" : ""));
+            if (flamePath is not null)
             {
                 StackSet fs = StackSet.From(profile);
                 string title = $"kscope profile {target} — cpu";
-                await File.WriteAllTextAsync(flamePath, flamePath.EndsWith(".html", StringComparison.OrdinalIgnoreCase)
+                await File.WriteAllTextAsync(flamePath, FlameFormat(flamePath, "--flame") == "html"
                     ? FlameGraph.Html(FlameNode.Build(fs), title, "nanoseconds")
-                    : FlameGraph.Svg(FlameNode.Build(fs), title, "nanoseconds"), token);
+                    : FlameGraph.Svg(FlameNode.Build(fs), title, "nanoseconds"), CancellationToken.None);
                 console.Out.WriteLine($"wrote {flamePath}");
             }
             if (profile.Samples.Count > 0)
@@ -125,6 +142,19 @@ public static class ProfileCommand
             return sampler.Lost > 0 ? ExitCodes.Warnings : ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>"svg" or "html" by the file's extension; anything else is a usage error (an .png of SVG text opens nowhere).</summary>
+    internal static string FlameFormat(string path, string option, string context = "profile")
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        return ext switch
+        {
+            ".svg" => "svg",
+            ".html" or ".htm" => "html",
+            _ => throw new UsageException($"{context}: {option} {path}: a flame graph is written as .svg (SVG) or .html (a page with a search box); " +
+                $"'{(ext.Length == 0 ? "no extension" : ext)}' is neither (convert the SVG for other formats)"),
+        };
     }
 
     /// <summary>The shell would exec it: a path to an executable file, or a name found on PATH.</summary>

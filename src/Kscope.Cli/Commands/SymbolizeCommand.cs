@@ -10,6 +10,9 @@ namespace Kscope.Cli.Commands;
 /// <summary><c>kscope symbolize FILE ADDRESS…</c> or <c>--pid N ADDRESS…</c>: function, file:line and inlined frames for addresses of an ELF or Go binary, or of a live process.</summary>
 public static class SymbolizeCommand
 {
+    /// <summary>The schema of <c>symbolize --json</c> (docs/json.md, fields in docs/symbolize.md).</summary>
+    public const string Schema = "kscope.symbolize/v1";
+
     public static Command Create(IConsole console)
     {
         var command = new Command("symbolize",
@@ -18,7 +21,9 @@ public static class SymbolizeCommand
             "(its mappings, binaries through /proc/PID/root, JIT perf map, kernel addresses through /proc/kallsyms).\n" +
             "Examples:\n" +
             "  kscope symbolize ./server 0x4a1f20 4a2000\n" +
-            "  kscope symbolize --pid 1234 0x55d0c1a2b3c4 0x7f3a12345678");
+            "  kscope symbolize --pid 1234 0x55d0c1a2b3c4 0x7f3a12345678\n" +
+            "Exit code 0 when every address is in a function; 1 when some are not (they print '??', and stderr says\n" +
+            "\"N of M addresses are in no function\"); 3 when the file cannot be read or is malformed.");
         var operands = new Argument<string[]>("file-and-addresses") { Description = "FILE ADDRESS… (or only ADDRESS… with --pid).", Arity = ArgumentArity.OneOrMore };
         Option<int?> pid = CommonOptions.Pid("Symbolize runtime addresses of this live process instead of a file's link-time addresses.");
         Option<bool> json = CommonOptions.Json();
@@ -61,21 +66,20 @@ public static class SymbolizeCommand
             }
             else
             {
-                if (!File.Exists(path))
-                {
-                    throw new FileNotFoundException($"open {path}: no such file", path);
-                }
+                FileChecks.Input("symbolize", path);
+                FileChecks.Elf("symbolize", path);
                 var symbolizer = BinarySymbolizer.Load(path);
                 isGo = symbolizer.IsGo;
                 lookup = pc => (symbolizer.Symbolize(pc), path);
             }
-            bool anyUnknown = false;
+            int unknown = 0;
             if (parse.GetValue(json))
             {
                 using var ms = new MemoryStream();
                 using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
                 {
                     w.WriteStartObject();
+                    w.WriteString("schema", Schema);
                     if (target is int jp)
                     {
                         w.WriteNumber("pid", jp);
@@ -89,7 +93,7 @@ public static class SymbolizeCommand
                     foreach (ulong pc in pcs)
                     {
                         var (frames, module) = lookup(pc);
-                        anyUnknown |= frames.Count == 0;
+                        unknown += frames.Count == 0 ? 1 : 0;
                         w.WriteStartObject();
                         w.WriteString("address", $"0x{pc:x}");
                         if (target is not null)
@@ -126,7 +130,7 @@ public static class SymbolizeCommand
                     string where = target is not null && module is not null ? $" [{module}]" : "";
                     if (frames.Count == 0)
                     {
-                        anyUnknown = true;
+                        unknown++;
                         console.Out.WriteLine($"0x{pc:x} ??{where}");
                         continue;
                     }
@@ -137,7 +141,16 @@ public static class SymbolizeCommand
                     }
                 }
             }
-            return anyUnknown ? ExitCodes.Warnings : ExitCodes.Ok;
+            if (unknown > 0)
+            {
+                // The answers above are complete; say on stderr how many were not found, and why that can be.
+                console.Error.WriteLine($"[WARN] {unknown} of {pcs.Count} addresses are in no function " +
+                    (target is null
+                        ? $"of {path} (not code, or code without a symbol: a stripped C binary has only .dynsym); exit code {ExitCodes.Warnings}"
+                        : $"of process {target} (unmapped, or in a mapping without symbols); exit code {ExitCodes.Warnings}"));
+                return ExitCodes.Warnings;
+            }
+            return ExitCodes.Ok;
         }));
         return command;
     }

@@ -24,6 +24,9 @@ public static class ExitCodes
     /// <summary>The command line was wrong (EX_USAGE).</summary>
     public const int Usage = 64;
 
-    /// <summary>Interrupted by Ctrl-C / SIGINT (128 + 2).</summary>
+    /// <summary>Interrupted by Ctrl-C / SIGINT (128 + 2), after the command detached and wrote what it promised.</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM (128 + 15), after the command detached and wrote what it promised.</summary>
+    public const int Terminated = 143;
 }

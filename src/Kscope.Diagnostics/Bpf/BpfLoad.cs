@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 namespace Kscope.Diagnostics.Bpf;
 
@@ -40,7 +42,9 @@ public static class BpfLoad
     public static void WriteJson(Stream stream, IReadOnlyList<LoadedProgram> programs)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        w.WriteStartArray();
+        w.WriteStartObject();
+        w.WriteString("schema", Schema);
+        w.WriteStartArray("programs");
         foreach (LoadedProgram p in programs)
         {
             w.WriteStartObject();
@@ -57,5 +61,9 @@ public static class BpfLoad
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteEndObject();
     }
+
+    /// <summary>The schema of <c>bpf load --json</c> (docs/json.md).</summary>
+    public const string Schema = "kscope.bpf.load/v1";
 }

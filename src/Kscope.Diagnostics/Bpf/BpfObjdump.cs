@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Kscope.Formats.Elf;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Asm;
+using Kscope.Kernel.Bpf.Loader;
+using Kscope.Native;
 
 namespace Kscope.Diagnostics.Bpf;
 
@@ -10,7 +13,7 @@ public static class BpfObjdump
     public static void WriteText(TextWriter o, string path)
     {
         CollectionSpec spec = CollectionSpec.LoadObject(path);
-        ElfFile elf = ElfFile.Load(path);
+        ElfFile elf = ElfFile.Parse(InputFile.ReadAllBytes(path));
         if (spec.Origin is not null && EmbeddedBpfObjects.Find(elf.Data.Span) is [var embedded])
         {
             elf = ElfFile.Parse(embedded.Slice(elf.Data));
@@ -67,11 +70,15 @@ public static class BpfObjdump
         }
     }
 
+    /// <summary>The schema of <c>bpf objdump --json</c> (docs/json.md).</summary>
+    public const string Schema = "kscope.bpf.objdump/v1";
+
     public static void WriteJson(Stream stream, string path)
     {
         CollectionSpec spec = CollectionSpec.LoadObject(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
+        w.WriteString("schema", Schema);
         w.WriteString("object", path);
         if (spec.Origin is not null)
         {

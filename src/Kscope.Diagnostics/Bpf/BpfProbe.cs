@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Kscope.Kernel;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Kernel.Btf;
 
 namespace Kscope.Diagnostics.Bpf;
@@ -85,30 +87,41 @@ public static class BpfProbe
         }
     }
 
+    /// <summary>The schema of <c>bpf probe --json</c> (docs/json.md).</summary>
+    public const string Schema = "kscope.bpf.probe/v1";
+
     public static void WriteJson(Stream stream, Report r)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
+        w.WriteString("schema", Schema);
         WriteGroup(w, "program_types", r.ProgramTypes.Select(x => (KernelName(x.Type), x.Status)));
         WriteGroup(w, "map_types", r.MapTypes.Select(x => (KernelName(x.Type), x.Status)));
         WriteGroup(w, "attach_types", r.AttachTypes);
-        w.WriteStartObject("helpers");
+        w.WriteStartArray("helpers");
         foreach (var group in r.Helpers.GroupBy(h => h.Type))
         {
-            WriteGroup(w, KernelName(group.Key), group.Select(h => (KernelName(h.Helper), h.Status)));
+            w.WriteStartObject();
+            w.WriteString("program_type", KernelName(group.Key));
+            WriteGroup(w, "helpers", group.Select(h => (KernelName(h.Helper), h.Status)));
+            w.WriteEndObject();
         }
-        w.WriteEndObject();
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 
+    /// <summary>[{"name": …, "status": "present"|"absent"|"unknown"}]: names are data (some have spaces), never keys (docs/json.md).</summary>
     private static void WriteGroup(Utf8JsonWriter w, string name, IEnumerable<(string Name, FeatureStatus Status)> items)
     {
-        w.WriteStartObject(name);
+        w.WriteStartArray(name);
         foreach ((string n, FeatureStatus s) in items)
         {
-            w.WriteString(n, Word(s));
+            w.WriteStartObject();
+            w.WriteString("name", n);
+            w.WriteString("status", Word(s));
+            w.WriteEndObject();
         }
-        w.WriteEndObject();
+        w.WriteEndArray();
     }
 
     private static string Word(FeatureStatus s) => s switch

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kscope.Formats.Btf;
 using Kscope.Kernel.Bpf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
+using Kscope.Kernel.Bpf.Loader;
 
 namespace Kscope.Diagnostics.Bpf;
 
@@ -29,11 +30,15 @@ public sealed class BpfRun
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
+            w.WriteString("schema", Schema);
             write(w);
             w.WriteEndObject();
         }
         _out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
+
+    /// <summary>The schema of every <c>bpf run --json</c> line (docs/json.md).</summary>
+    public const string Schema = "kscope.bpf.run/v1";
 
     public sealed record Options(string ObjectPath, IReadOnlySet<string>? Programs, string? RecordType, TimeSpan? Duration);
 
@@ -129,7 +134,7 @@ public sealed class BpfRun
                 r.Read((cpu, data) => Handle(name, cpu, data));
                 Info($"perf buffer {name}: {r.Delivered} delivered, {r.Lost} lost");
             }
-            DumpMaps(c, btf);
+            DumpMaps(c, spec, btf);
             return cancellationToken.IsCancellationRequested ? 130 : 0;
         }
         finally
@@ -180,7 +185,7 @@ public sealed class BpfRun
         }
     }
 
-    private void DumpMaps(Collection c, BtfTypes? btf)
+    private void DumpMaps(Collection c, CollectionSpec objectSpec, BtfTypes? btf)
     {
         foreach ((string name, Map map) in c.Maps)
         {
@@ -197,7 +202,8 @@ public sealed class BpfRun
             foreach (var kv in map.Entries().Take(1000))
             {
                 string key = spec is { BtfKeyTypeId: > 0 } && btf is not null ? BtfValueFormatter.Format(btf, (int)spec.BtfKeyTypeId, kv.Key) : BtfValueFormatter.Hex(kv.Key);
-                string value = spec is { BtfValueTypeId: > 0 } && btf is not null ? BtfValueFormatter.Format(btf, (int)spec.BtfValueTypeId, kv.Value) : BtfValueFormatter.Hex(kv.Value);
+                string value = global && btf is not null && FormatGlobals(objectSpec, btf, name, kv.Value) is { } globals ? globals
+                    : spec is { BtfValueTypeId: > 0 } && btf is not null ? BtfValueFormatter.Format(btf, (int)spec.BtfValueTypeId, kv.Value) : BtfValueFormatter.Hex(kv.Value);
                 if (_json)
                 {
                     JsonLine(w =>
@@ -217,6 +223,34 @@ public sealed class BpfRun
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A global data section's variables, each at its own offset: <c>a=1, b=2</c>. The object's DATASEC
+    /// carries offset 0 for every variable (clang leaves them for the loader to fill in from the ELF
+    /// symbols), so the offsets come from the symbols (<see cref="CollectionSpec.Variables"/>), not the BTF.
+    /// Null when the section has no typed variable.
+    /// </summary>
+    private static string? FormatGlobals(CollectionSpec objectSpec, BtfTypes btf, string mapName, ReadOnlySpan<byte> value)
+    {
+        var variables = objectSpec.Variables.Values.Where(v => v.MapName == mapName && v.BtfTypeId > 0).OrderBy(v => v.Offset).ThenBy(v => v.Name, StringComparer.Ordinal).ToList();
+        if (variables.Count == 0)
+        {
+            return null;
+        }
+        var sb = new System.Text.StringBuilder();
+        foreach (VariableSpec v in variables)
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append(", ");
+            }
+            sb.Append(v.Name).Append('=');
+            sb.Append(v.Offset + v.Size <= value.Length
+                ? BtfValueFormatter.Format(btf, v.BtfTypeId, value.Slice((int)v.Offset, (int)v.Size))
+                : "?");
+        }
+        return sb.ToString();
     }
 
     private void Info(string text)

@@ -9,6 +9,9 @@ namespace Kscope.Diagnostics.Btf;
 /// <summary>JSON for `kscope btf … --json` (schemas in docs/btf.md), written with Utf8JsonWriter (trim-safe).</summary>
 public static class BtfJson
 {
+    /// <summary>The schema of each document (docs/json.md).</summary>
+    public const string DumpSchema = "kscope.btf.dump/v1", FindSchema = "kscope.btf.find/v1", DiffSchema = "kscope.btf.diff/v1", VerifySchema = "kscope.btf.verify/v1";
+
     private static string Write(Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();
@@ -22,6 +25,7 @@ public static class BtfJson
     public static string Layouts(BtfTypes btf, IEnumerable<BtfLayout> layouts) => Write(w =>
     {
         w.WriteStartObject();
+        w.WriteString("schema", DumpSchema);
         w.WriteStartArray("types");
         foreach (BtfLayout l in layouts)
         {
@@ -33,9 +37,9 @@ public static class BtfJson
             w.WriteNumber("alignment", l.Alignment);
             w.WriteNumber("cachelines", BtfLayout.CacheLines(l.Size));
             w.WriteNumber("holes", l.HoleCount);
-            w.WriteNumber("holeBytes", l.HoleBytes);
-            w.WriteNumber("bitHoles", l.BitHoleCount);
-            w.WriteNumber("bitHoleBits", l.BitHoleBits);
+            w.WriteNumber("hole_bytes", l.HoleBytes);
+            w.WriteNumber("bit_holes", l.BitHoleCount);
+            w.WriteNumber("bit_hole_bits", l.BitHoleBits);
             w.WriteNumber("padding", l.Padding);
             Members(w, btf, l);
             w.WriteEndObject();
@@ -53,15 +57,15 @@ public static class BtfJson
             w.WriteString("name", m.Name);
             w.WriteString("type", m.Nested is { } n ? (n.IsUnion ? "union" : "struct") : BtfDeclaration.TypeName(btf, m.TypeId));
             w.WriteNumber("offset", m.ByteOffset);
-            w.WriteNumber("bitOffset", m.BitOffset);
+            w.WriteNumber("bit_offset", m.BitOffset);
             w.WriteNumber("size", m.Size);
             if (m.IsBitfield)
             {
-                w.WriteNumber("bitfieldSize", m.BitfieldSize);
-                w.WriteNumber("bitPosition", m.BitPosition);
+                w.WriteNumber("bitfield_size", m.BitfieldSize);
+                w.WriteNumber("bit_position", m.BitPosition);
             }
-            w.WriteNumber("holeAfter", m.HoleAfter);
-            w.WriteNumber("bitHoleAfter", m.BitHoleAfter);
+            w.WriteNumber("hole_after", m.HoleAfter);
+            w.WriteNumber("bit_hole_after", m.BitHoleAfter);
             if (m.Nested is { } nested)
             {
                 Members(w, btf, nested);
@@ -74,6 +78,7 @@ public static class BtfJson
     public static string Find(IEnumerable<BtfFindResult> results) => Write(w =>
     {
         w.WriteStartObject();
+        w.WriteString("schema", FindSchema);
         w.WriteStartArray("types");
         foreach (BtfFindResult r in results)
         {
@@ -91,6 +96,7 @@ public static class BtfJson
     public static string Diff(IEnumerable<BtfDifference> differences) => Write(w =>
     {
         w.WriteStartObject();
+        w.WriteString("schema", DiffSchema);
         w.WriteStartArray("differences");
         foreach (BtfDifference d in differences)
         {
@@ -116,12 +122,13 @@ public static class BtfJson
     public static string Verify(IReadOnlyList<ManagedStructLayout> checkedTypes, IReadOnlyList<KernelStructMismatch> mismatches) => Write(w =>
     {
         w.WriteStartObject();
+        w.WriteString("schema", VerifySchema);
         w.WriteStartArray("types");
         foreach (ManagedStructLayout t in checkedTypes)
         {
             w.WriteStartObject();
             w.WriteString("type", t.TypeName);
-            w.WriteString("kernelName", t.KernelName);
+            w.WriteString("kernel_name", t.KernelName);
             w.WriteBoolean("prefix", t.Prefix);
             w.WriteNumber("size", t.Size);
             w.WriteBoolean("ok", !mismatches.Any(m => m.TypeName == t.TypeName));
@@ -133,7 +140,7 @@ public static class BtfJson
         {
             w.WriteStartObject();
             w.WriteString("type", m.TypeName);
-            w.WriteString("kernelName", m.KernelName);
+            w.WriteString("kernel_name", m.KernelName);
             if (m.Field is null)
             {
                 w.WriteNull("field");

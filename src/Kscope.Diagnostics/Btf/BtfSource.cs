@@ -1,3 +1,4 @@
+using Kscope.Native;
 using Kscope.Formats;
 using Kscope.Formats.Btf;
 using Kscope.Kernel.Btf;
@@ -30,7 +31,7 @@ public static class BtfSource
             string name = Path.GetFileName(path);
             return name == "vmlinux" ? VmlinuxBtf.Get() : VmlinuxBtf.GetModule(name);
         }
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = InputFile.ReadAllBytes(path);
         try
         {
             return BtfTypes.ParseAny(bytes, baseBtf);

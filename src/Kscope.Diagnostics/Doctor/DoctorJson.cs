@@ -5,20 +5,20 @@ namespace Kscope.Diagnostics.Doctor;
 
 /// <summary>
 /// Writes doctor's report as JSON with Utf8JsonWriter (trim-safe, no reflection). The schema is
-/// documented in docs/doctor.md and versioned by the "schema" member: fields are only ever added.
+/// documented in docs/doctor.md and versioned by the "schema" member: fields are only ever added (v2: snake_case keys, docs/json.md).
 /// </summary>
 public static class DoctorJson
 {
-    public const string Schema = "kscope.doctor/v1";
+    public const string Schema = "kscope.doctor/v2";
 
     public static void Write(Stream output, IReadOnlyList<CheckResult> results, int? pid, string kscopeVersion, string kernelRelease, DateTimeOffset generatedAt)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         w.WriteStartObject();
         w.WriteString("schema", Schema);
-        w.WriteString("kscopeVersion", kscopeVersion);
-        w.WriteString("generatedAt", generatedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
-        w.WriteString("kernelRelease", kernelRelease);
+        w.WriteString("kscope_version", kscopeVersion);
+        w.WriteString("generated_at", generatedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteString("kernel_release", kernelRelease);
         w.WriteStartObject("target");
         if (pid is int p)
         {

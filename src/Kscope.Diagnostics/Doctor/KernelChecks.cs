@@ -1,3 +1,4 @@
+using Kscope.Kernel;
 using Kscope.Kernel.Host;
 using Kscope.Kernel.Host.Probes;
 using Kscope.Native;
@@ -56,10 +57,10 @@ public static class KernelChecks
     {
         ProbeResult r = context.Probe(feature);
         bool core = feature is KernelProbes.Bpf or KernelProbes.PerfEventOpen;
-        return r.Outcome switch
+        return r.Status switch
         {
-            ProbeOutcome.Present => CheckOutcome.Ok("present", r.Evidence),
-            ProbeOutcome.Absent => core
+            FeatureStatus.Present => CheckOutcome.Ok("present", r.Evidence),
+            FeatureStatus.Absent => core
                 ? CheckOutcome.Fail("absent", r.Evidence, $"kscope's tracing and profiling need {feature}: use a kernel built with it and not filtered by seccomp")
                 : CheckOutcome.Warn("absent", r.Evidence, $"services using {feature} fall back or fail: use a kernel that has it (and a seccomp profile that allows it)"),
             _ => CheckOutcome.Skip("could not test", r.Evidence, "run kscope as root (or with CAP_BPF, CAP_PERFMON) to test it"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kscope.Formats.Cgroups;
 using Kscope.Formats.Procfs;
+using Kscope.Kernel;
 using Kscope.Kernel.Host;
 using Kscope.Kernel.Host.Probes;
 
@@ -133,9 +134,9 @@ public static class LimitsChecks
         // RLIMIT_MEMLOCK only limits eBPF memory on kernels before 5.11 (later ones charge the memory cgroup):
         // the bpf probe creating a map under this limit says whether it matters here.
         ProbeResult bpf = c.Probe(KernelProbes.Bpf);
-        if (limit.Soft == ProcLimit.Unlimited || bpf.Outcome == ProbeOutcome.Present)
+        if (limit.Soft == ProcLimit.Unlimited || bpf.Status == FeatureStatus.Present)
         {
-            return CheckOutcome.Ok(value, bpf.Outcome == ProbeOutcome.Present ? $"{evidence}; eBPF maps load under it ({bpf.Evidence})" : evidence);
+            return CheckOutcome.Ok(value, bpf.Status == FeatureStatus.Present ? $"{evidence}; eBPF maps load under it ({bpf.Evidence})" : evidence);
         }
         return CheckOutcome.Warn(value, evidence, "kernels before 5.11 charge eBPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l unlimited, LimitMEMLOCK=infinity)");
     }
@@ -173,17 +174,24 @@ public static class LimitsChecks
     {
         int cpus = c.Limits.EffectiveCpus.Value.Count;
         double? quota = c.Limits.CpuQuota?.Value.Cpus;
-        int limit = quota is double q ? Math.Max(1, Math.Min(cpus, (int)Math.Ceiling(q))) : cpus;
-        return (cpus, limit, quota);
+        return (cpus, ParallelismLimit(cpus, quota), quota);
     }
+
+    /// <summary>What a runtime should use: min(CPUs, ceil(quota)), at least 1; the CPUs without a quota.</summary>
+    public static int ParallelismLimit(int cpus, double? quota) => quota is double q ? Math.Max(1, Math.Min(cpus, (int)Math.Ceiling(q))) : cpus;
+
+    /// <summary>Go 1.25+ sizes GOMAXPROCS from the quota (runtime/cgroup: min(CPUs, max(2, ceil(quota)))); older Go uses the CPU count.</summary>
+    public static bool GoSizesFromQuota(string? goVersion) => GoBinaryVersion.Numbers(goVersion) is var (major, minor) && (major > 1 || minor >= 25);
+
+    /// <summary>The GOMAXPROCS a Go 1.25+ runtime picks by default: min(CPUs, max(2, ceil(quota))), the CPUs without a quota.</summary>
+    public static int GoQuotaDefault(int cpus, double? quota) => quota is double q ? Math.Min(cpus, Math.Max(2, (int)Math.Ceiling(q))) : cpus;
 
     private static CheckOutcome GoMaxProcs(DoctorContext c)
     {
         var (cpus, limit, quota) = Concurrency(c);
         string quotaText = quota is double q ? $"quota {Fmt(q)} CPUs" : "no quota";
         string go = c.TargetGoVersion ?? (c.Pid is null ? "kscope is not a Go program" : "not a Go binary");
-        var numbers = GoBinaryVersion.Numbers(c.TargetGoVersion);
-        bool quotaAware = numbers is var (major, minor) && (major > 1 || minor >= 25);
+        bool quotaAware = GoSizesFromQuota(c.TargetGoVersion);
         string fix = $"set GOMAXPROCS={limit} or raise the limit";
         if (c.Environment.TryGetValue("GOMAXPROCS", out string? set))
         {
@@ -196,9 +204,7 @@ public static class LimitsChecks
                 ? CheckOutcome.Warn($"GOMAXPROCS={procs} > {(quota is null ? $"{cpus} CPUs" : quotaText)}", evidence, fix)
                 : CheckOutcome.Ok($"GOMAXPROCS={procs} (limit {limit})", evidence);
         }
-        // Go 1.25+ sizes its default from the quota, rounded up and never below 2 (runtime/cgroup
-        // GOMAXPROCS: min(CPUs, max(2, ceil(quota)))); older Go uses the CPU count.
-        int modern = quota is double mq ? Math.Min(cpus, Math.Max(2, (int)Math.Ceiling(mq))) : cpus;
+        int modern = GoQuotaDefault(cpus, quota);
         string defaultEvidence = $"{c.EnvironmentSource}: GOMAXPROCS unset; {cpus} CPUs, {quotaText}; {go}";
         if (c.TargetGoVersion is null)
         {

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Kscope.Formats;
+using Kscope.Formats.Procfs;
+using Kscope.Kernel.Host;
 using Kscope.Kernel.Kvm;
 using Kscope.Native;
 using Kscope.Native.Kvm;
@@ -53,10 +56,11 @@ public static class KvmCheck
         bool nested = false;
         try
         {
-            nested = File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("flags", StringComparison.Ordinal) && l.Split(' ').Contains("hypervisor"));
+            nested = CpuInfo.Flags(Procfs.ReadText("/proc/cpuinfo")).Contains("hypervisor");
         }
-        catch (IOException)
+        catch (Exception e) when (e is KernelException or MalformedDataException)
         {
+            // no /proc/cpuinfo to read, or one we cannot parse: not known to be a guest
         }
         return (backend, nested);
     }

@@ -6,10 +6,13 @@ namespace Kscope.Diagnostics.Kvm;
 /// <summary>Writes <see cref="KvmCheckReport"/> as JSON (Utf8JsonWriter; schema in docs/kvm.md).</summary>
 public static class KvmCheckJson
 {
+    public const string Schema = "kscope.kvm.check/v1";
+
     public static void Write(Stream output, KvmCheckReport report)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         w.WriteStartObject();
+        w.WriteString("schema", Schema);
         w.WriteBoolean("usable", report.Usable);
         w.WriteBoolean("passed", report.AllPassed);
         if (report.Error is not null)
@@ -21,12 +24,15 @@ public static class KvmCheckJson
         w.WriteNumber("api_version", report.ApiVersion);
         w.WriteNumber("vcpu_mmap_size", report.VcpuMmapSize);
         w.WriteNumber("cpuid_leaves", report.CpuidLeaves);
-        w.WriteStartObject("capabilities");
+        w.WriteStartArray("capabilities");
         foreach (KvmCapabilityValue c in report.Capabilities)
         {
-            w.WriteNumber(c.Name, c.Value);
+            w.WriteStartObject();
+            w.WriteString("name", c.Name);
+            w.WriteNumber("value", c.Value);
+            w.WriteEndObject();
         }
-        w.WriteEndObject();
+        w.WriteEndArray();
         w.WriteStartArray("self_tests");
         foreach (KvmSelfTest t in report.SelfTests)
         {

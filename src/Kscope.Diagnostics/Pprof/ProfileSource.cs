@@ -1,4 +1,8 @@
+using Kscope.Native;
 using System.Net;
+using System.Net.Sockets;
+using Kscope.Formats;
+using Kscope.Formats.Http;
 using Kscope.Formats.Pprof;
 
 namespace Kscope.Diagnostics.Pprof;
@@ -65,34 +69,102 @@ public static class ProfileSource
             {
                 throw new FileNotFoundException($"open {source}: no such file (give a profile file or an http://HOST:PORT/debug/pprof/... URL)", source);
             }
-            return await File.ReadAllBytesAsync(source, ct).ConfigureAwait(false);
+            // A profile file is at most ProfileReader's limit (FIFOs and devices are refused, not read forever).
+            return InputFile.ReadAllBytes(source, ProfileReader.MaxUncompressedBytes);
         }
         Uri url = ResolveUrl(source, seconds, debug);
+        if (url.Scheme != "http")
+        {
+            // Go's net/http/pprof is served over plain http (usually on localhost): kscope ships no TLS stack, which
+            // kept a quarter of the binary and its start-up out (README, "Ship it"; docs/performance.md).
+            throw new ProfileFetchException($"fetch {url}: https is not supported (kscope has no TLS stack): save the profile with " +
+                $"'curl -o profile.pb.gz {url}' and give kscope the file, or use the service's http:// endpoint");
+        }
         TimeSpan total = timeout + TimeSpan.FromSeconds(url.Query.Contains("seconds=", StringComparison.Ordinal) ? seconds ?? DefaultCpuSeconds : 0);
-        using var handler = new SocketsHttpHandler { ConnectTimeout = timeout, AutomaticDecompression = DecompressionMethods.None };
-        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(total);
         try
         {
-            using HttpResponseMessage response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            byte[] body = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
+            HttpResponse response = HttpResponse.Parse(await HttpGetAsync(url, timeout, cts.Token).ConfigureAwait(false));
             if (!response.IsSuccessStatusCode)
             {
-                string text = System.Text.Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 200)).Trim();
-                throw new ProfileFetchException($"fetch {url}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}");
+                string text = System.Text.Encoding.UTF8.GetString(response.Body, 0, Math.Min(response.Body.Length, 200)).Trim();
+                throw new ProfileFetchException($"fetch {url}: HTTP {response.StatusCode} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}");
             }
-            return body;
+            return response.Body;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new ProfileFetchException($"fetch {url}: timed out after {total.TotalSeconds:0}s (raise --timeout)");
         }
-        catch (HttpRequestException e)
+        catch (SocketException e)
+        {
+            throw new ProfileFetchException($"fetch {url}: {SocketProblem(e)}", e);
+        }
+        catch (MalformedDataException e)
         {
             throw new ProfileFetchException($"fetch {url}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// One HTTP/1.1 GET with <c>Connection: close</c>: the whole response, read until the server closes (at most the
+    /// largest profile kscope reads plus its headers). Connecting is bounded by <paramref name="connectTimeout"/>, the
+    /// whole exchange by <paramref name="ct"/>.
+    /// </summary>
+    private static async Task<byte[]> HttpGetAsync(Uri url, TimeSpan connectTimeout, CancellationToken ct)
+    {
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        connecting.CancelAfter(connectTimeout);
+        IPAddress[] addresses = IPAddress.TryParse(url.IdnHost, out IPAddress? literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(url.IdnHost, connecting.Token).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(addresses, url.Port, connecting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+        string request = $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nUser-Agent: kscope\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(request);
+        for (int sent = 0; sent < bytes.Length;)
+        {
+            sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None, ct).ConfigureAwait(false);
+        }
+        const int limit = ProfileReader.MaxUncompressedBytes + HttpResponse.MaxHeaderBytes;
+        var response = new MemoryStream();
+        byte[] buffer = new byte[64 << 10];
+        while (true)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return response.ToArray();
+            }
+            if (response.Length + n > limit)
+            {
+                throw new ProfileFetchException($"fetch {url}: the response is larger than {limit >> 20} MiB");
+            }
+            response.Write(buffer, 0, n);
+        }
+    }
+
+    private static string SocketProblem(SocketException e) => e.SocketErrorCode switch
+    {
+        System.Net.Sockets.SocketError.ConnectionRefused => "connection refused (is the service listening on that port, with net/http/pprof imported?)",
+        System.Net.Sockets.SocketError.TimedOut => "connecting timed out (raise --timeout)",
+        System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => "unknown host",
+        System.Net.Sockets.SocketError.ConnectionReset => "the service reset the connection",
+        System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.HostUnreachable => "no route to the host",
+        var other => $"socket error {other}",
+    };
 
     public static async Task<Profile> LoadAsync(string source, int? seconds, TimeSpan timeout, CancellationToken ct)
     {

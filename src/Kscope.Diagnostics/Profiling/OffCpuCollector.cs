@@ -1,5 +1,5 @@
 using Kscope.Diagnostics.Trace;
-using Kscope.Diagnostics.Trace.Records;
+using Kscope.Diagnostics.Trace.Gadgets.OffCpu;
 
 namespace Kscope.Diagnostics.Profiling;
 
@@ -14,20 +14,25 @@ public sealed class OffCpuCollector : IDisposable
 
     private OffCpuCollector(IGadgetInstance instance) => _instance = instance;
 
-    /// <summary>Loads and attaches the gadget filtered on <paramref name="pid"/> (and what it forks).</summary>
-    public static OffCpuCollector Start(int pid)
+    /// <summary>
+    /// Loads and attaches the gadget filtered on <paramref name="pid"/> (and what it forks). With
+    /// <paramref name="pendingExec"/> (the stopped shell kscope starts for <c>-- COMMAND</c>) the process
+    /// counts only from its exec of the command on: its stop and wait for kscope's SIGCONT are kscope's
+    /// doing, not the command's off-CPU time (filter.h, PID_PENDING_EXEC; as <c>kscope trace</c>).
+    /// </summary>
+    public static OffCpuCollector Start(int pid, bool pendingExec = false)
     {
-        Gadget gadget = GadgetCatalog.Find("offcpu") ?? throw new InvalidOperationException("the offcpu gadget is missing from this build");
+        OffCpuGadget gadget = GadgetCatalog.Get<OffCpuGadget>();
         var filter = new TraceFilter { Pids = new HashSet<int> { pid }, FollowChildren = true };
         var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal)
         {
             ["slow_ns"] = 0UL,
             ["min_block_ns"] = 1000UL,
         };
-        IGadgetInstance instance = GadgetRuntime.Require(gadget).Start(gadget, GadgetObjects.Load(gadget.Object!), filter, rodata);
+        IGadgetInstance instance = new BpfGadgetRuntime().Start(gadget, GadgetObjects.Load(gadget.Object!), filter, rodata);
         try
         {
-            instance.AddPid(pid);
+            instance.AddPid(pid, pendingExec);
             return new OffCpuCollector(instance);
         }
         catch
@@ -46,6 +51,9 @@ public sealed class OffCpuCollector : IDisposable
             yield return ((int)e.Pid, (long)e.TotalNs, Stack(e.KernelStackId), Stack(e.UserStackId));
         }
     }
+
+    /// <summary>The gadget's totals as they are (per thread, stacks, waker).</summary>
+    public IEnumerable<OffCpuEntry> Entries() => _instance.MapEntries("totals").Select(kv => OffCpuEntry.Parse(kv.Item1, kv.Item2)).ToList();
 
     private ulong[] Stack(int id) => id < 0 ? [] : [.. _instance.Stack("stacks", id)];
 

@@ -1,6 +1,4 @@
 using Kscope.Diagnostics.Trace;
-using Kscope.Formats.Procfs;
-using Kscope.Kernel.Host;
 
 namespace Kscope.Diagnostics.Profiling;
 
@@ -10,30 +8,16 @@ public sealed record ProfileTarget(int? Pid = null, string? CgroupPath = null, b
     public override string ToString() => Pid is int p ? $"pid {p}" : CgroupPath is { } c ? $"cgroup {c}" : "all CPUs";
 
     /// <summary>
-    /// A container by id (6+ characters, as `kscope trace --container`): the container's cgroup in the
-    /// hierarchy that carries perf_event (a v1 perf_event hierarchy, else the unified one), sampled with
-    /// PERF_FLAG_PID_CGROUP so processes it starts later are sampled too.
+    /// A container by id (the full id or a unique prefix of 12+ hex digits, see <see cref="TargetResolver.FindContainer"/>):
+    /// the container's own cgroup in the hierarchy that carries perf_event, sampled with PERF_FLAG_PID_CGROUP so
+    /// processes it starts later are sampled too. Never a wider cgroup: a container perf cannot filter on is an error.
     /// </summary>
-    public static ProfileTarget ForContainer(string id)
-    {
-        TraceFilter filter = TargetResolver.ForContainer(new TraceFilter(), id);
-        IReadOnlyList<CgroupHierarchy> hierarchies = Cgroups.Hierarchies(Procfs.MountInfo());
-        CgroupHierarchy? v1 = hierarchies.FirstOrDefault(h => h.Version == 1 && h.Has("perf_event"));
-        CgroupHierarchy? hierarchy = v1 ?? hierarchies.FirstOrDefault(h => h.Version == 2);
-        foreach (int pid in filter.Pids.Order())
-        {
-            string file = $"/proc/{pid}/cgroup";
-            if (Procfs.TryReadText(file) is not string text)
-            {
-                continue; // exited since
-            }
-            ProcCgroupEntry? entry = ProcCgroupEntry.Parse(text, file)
-                .FirstOrDefault(e => v1 is not null ? e.Controllers.Contains("perf_event") : e.IsUnified);
-            if (hierarchy is not null && entry is not null && hierarchy.Directory(entry.Path) is string dir && Directory.Exists(dir))
-            {
-                return new ProfileTarget(CgroupPath: dir);
-            }
-        }
-        throw new TraceTargetException($"profile: container '{id}' has no perf_event cgroup directory (mounted hierarchies: {string.Join(", ", hierarchies.Select(h => h.MountPoint))})");
-    }
+    public static ProfileTarget ForContainer(string id) =>
+        new(CgroupPath: TargetResolver.PerfCgroupOf(TargetResolver.FindContainer(id, "profile"), "profile"));
+
+    /// <summary>
+    /// A cgroup directory of any hierarchy (v2, or v1 of any controller as doctor shows them) or a /proc/PID/cgroup
+    /// path, mapped to the perf_event (or unified) cgroup perf filters on (see <see cref="TargetResolver.PerfCgroupDirectory"/>).
+    /// </summary>
+    public static ProfileTarget ForCgroup(string cgroup) => new(CgroupPath: TargetResolver.PerfCgroupDirectory(cgroup, "profile"));
 }

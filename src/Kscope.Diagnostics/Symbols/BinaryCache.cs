@@ -9,7 +9,7 @@ namespace Kscope.Diagnostics.Symbols;
 /// mtime) and by GNU build id, so two processes of one binary — also in different containers, where
 /// the paths differ (/proc/PID/root/…) — parse it once. Files are opened through /proc/PID/root first
 /// (containers), then by the path itself (the process may have exited). Unreadable or non-ELF files
-/// are remembered as null. Shared by the CPU profiler and trace stacks.
+/// are remembered as null. Shared by the CPU profiler and trace stacks through <see cref="AddressResolver"/>.
 /// </summary>
 public sealed class BinaryCache
 {
@@ -20,10 +20,7 @@ public sealed class BinaryCache
     /// <summary>Binaries parsed (not cache hits): for tests and statistics.</summary>
     public int Loaded { get; private set; }
 
-    /// <summary>The symbolizer of <paramref name="path"/> (a path from /proc/PID/maps or an MMAP2 record), or null.</summary>
-    public BinarySymbolizer? For(int pid, string path) => Get(pid, path);
-
-    /// <summary>The symbolizer of <paramref name="path"/> as mapped by <paramref name="pid"/>, or null ([vdso], anonymous, not ELF, gone).</summary>
+    /// <summary>The symbolizer of <paramref name="path"/> (a path from /proc/PID/maps or an MMAP2 record) as mapped by <paramref name="pid"/>, or null ([vdso], anonymous, not ELF, gone).</summary>
     public BinarySymbolizer? Get(int pid, string path)
     {
         if (!path.StartsWith('/'))
@@ -70,7 +67,7 @@ public sealed class BinaryCache
         }
         try
         {
-            ElfFile elf = ElfFile.Load(file);
+            ElfFile elf = ElfFile.Parse(InputFile.ReadAllBytes(file));
             if (elf.BuildId is { Length: > 0 } id && _byBuildId.TryGetValue(id, out BinarySymbolizer? same))
             {
                 symbolizer = same;

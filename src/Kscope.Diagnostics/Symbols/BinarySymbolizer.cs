@@ -1,3 +1,4 @@
+using Kscope.Native;
 using Kscope.Formats.Elf;
 using Kscope.Formats.Go;
 
@@ -19,7 +20,7 @@ public sealed class BinarySymbolizer
         Elf = elf;
         _go = GoPclnTable.FromElf(elf);
         IReadOnlyList<ElfSymbol> table = elf.Symbols.Count > 0 ? elf.Symbols : elf.DynamicSymbols;
-        _symbols = table.Where(s => s.Type == ElfSymbolType.Func && s.IsDefined && s.Value != 0)
+        _symbols = table.Where(s => s.Type is ElfSymbolType.Func or ElfSymbolType.GnuIFunc && s.IsDefined && s.Value != 0)
             .OrderBy(s => s.Value).ToArray();
         _starts = _symbols.Select(s => s.Value).ToArray();
     }
@@ -30,7 +31,7 @@ public sealed class BinarySymbolizer
 
     public GoPclnTable? GoTable => _go;
 
-    public static BinarySymbolizer Load(string path) => new(ElfFile.Load(path));
+    public static BinarySymbolizer Load(string path) => new(ElfFile.Parse(InputFile.ReadAllBytes(path)));
 
     /// <summary>Frames for <paramref name="address"/>, innermost first; empty when nothing covers it.</summary>
     public IReadOnlyList<SymbolizedFrame> Symbolize(ulong address)

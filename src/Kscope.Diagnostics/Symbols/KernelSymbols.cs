@@ -1,3 +1,4 @@
+using Kscope.Native;
 using System.Globalization;
 using Kscope.Formats;
 
@@ -17,7 +18,10 @@ public sealed class KernelSymbols
     public int Count => _addresses.Length;
 
     /// <summary>Reads /proc/kallsyms; all addresses are zero without CAP_SYSLOG (kptr_restrict), then nothing resolves.</summary>
-    public static KernelSymbols Load(string path = "/proc/kallsyms") => Parse(File.ReadAllText(path), path);
+    public static KernelSymbols Load(string path = "/proc/kallsyms") => Parse(InputFile.ReadAllText(path, MaxBytes), path);
+
+    /// <summary>/proc/kallsyms of a big distribution kernel with modules is about 20 MB.</summary>
+    private const long MaxBytes = 256 << 20;
 
     /// <summary>Like <see cref="Load"/>, but an unreadable file gives an empty table (nothing resolves).</summary>
     public static KernelSymbols LoadOrEmpty(string path = "/proc/kallsyms")
@@ -66,9 +70,15 @@ public sealed class KernelSymbols
     }
 
     /// <summary>"vfs_read+0x1a" (or "name+0x1a [module]"); "0xADDRESS" when nothing covers it.</summary>
-    public string Resolve(ulong address)
+    public string Resolve(ulong address) => Resolve(address, returnAddress: false);
+
+    /// <summary>
+    /// Like <see cref="Resolve(ulong)"/>; a <paramref name="returnAddress"/> (a caller frame) is looked up
+    /// one byte earlier, as <see cref="AddressResolver.LookupAddress"/> decides, and its offset counts from the address itself.
+    /// </summary>
+    public string Resolve(ulong address, bool returnAddress)
     {
-        int i = Index(address);
+        int i = Index(AddressResolver.LookupAddress(address, returnAddress));
         if (i < 0)
         {
             return $"0x{address:x}";

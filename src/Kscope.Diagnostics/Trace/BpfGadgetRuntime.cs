@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 
 namespace Kscope.Diagnostics.Trace;
 
@@ -16,6 +17,10 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
     {
         Memlock.RaiseOnce();
         CollectionSpec spec = CollectionSpec.Parse(elfObject, gadget.Object ?? gadget.Name);
+        if (gadget.Object is null)
+        {
+            throw new ArgumentException($"gadget '{gadget.Name}' has no eBPF object", nameof(gadget));
+        }
         foreach ((string name, object value) in rodata)
         {
             if (spec.Variables.ContainsKey(name))
@@ -25,8 +30,6 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
         }
         if (gadget.EventsBytes is uint size && spec.Maps.TryGetValue("events", out MapSpec? events) && events.Type == MapType.RingBuf)
         {
-            // with --slow 0 every syscall is a record: 8 MiB (65536 records) rides out the reader's
-            // scheduling delays on a busy machine where the object's 256 KiB (2048) overflows in ms
             spec.Maps["events"] = events with { MaxEntries = size };
         }
         Collection collection = Collection.Load(spec);
@@ -45,7 +48,7 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
                 {
                     instance.Links.Add(Collection.AttachBySection(program, p));
                 }
-                catch (Kscope.Native.KernelException) when (optional)
+                catch (Kscope.Native.KernelException) when (optional || IsOptionalFilterHook(p.SectionName))
                 {
                     // an optional hook this kernel lacks (e.g. openat2 before 5.6)
                 }
@@ -58,6 +61,9 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
             throw;
         }
     }
+
+    /// <summary>filter.h's cgroup_attach_task hook serves only v1 --cgroup; a kernel without the tracepoint still traces the rest.</summary>
+    private static bool IsOptionalFilterHook(string? section) => section == "raw_tracepoint/cgroup_attach_task";
 
     private static byte[] Bytes(object value) => value switch
     {
@@ -128,9 +134,14 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
             {
                 while (true)
                 {
-                    while (queue.Reader.TryRead(out byte[]? record))
+                    // a flood never empties the queue: without this check the stop would wait for a quiet moment
+                    while (!cancellationToken.IsCancellationRequested && queue.Reader.TryRead(out byte[]? record))
                     {
                         yield return record;
+                    }
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
                     }
                     if (!await WaitToRead(queue.Reader, cancellationToken).ConfigureAwait(false))
                     {
@@ -202,7 +213,16 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
             }
         }
 
-        public void AddPid(int pid) => collection.Maps["pids"].Update<uint, byte>((uint)pid, 1);
+        public void AddPid(int pid, bool pendingExec = false) =>
+            collection.Maps["pids"].Update<uint, byte>((uint)pid, pendingExec ? PidPendingExec : PidTraced);
+
+        private const byte PidTraced = 1, PidPendingExec = 2; // filter.h
+
+        public void Detach()
+        {
+            Link.DisposeAll(Links); // in parallel: each perf-event link waits for RCU grace periods in the kernel
+            Links.Clear();
+        }
 
         public IEnumerable<(byte[] Key, byte[] Value)> MapEntries(string map) =>
             collection.Maps[map].Entries().Select(e => (e.Key, e.Value)).ToList();
@@ -230,10 +250,7 @@ public sealed class BpfGadgetRuntime : IGadgetRuntime
 
         public void Dispose()
         {
-            foreach (Link link in Links)
-            {
-                link.Dispose();
-            }
+            Detach();
             _reader?.Dispose();
             collection.Dispose();
         }

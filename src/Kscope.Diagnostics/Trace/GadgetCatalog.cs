@@ -1,45 +1,34 @@
+using Kscope.Diagnostics.Trace.Gadgets.CpuThrottle;
+using Kscope.Diagnostics.Trace.Gadgets.Exec;
+using Kscope.Diagnostics.Trace.Gadgets.Futex;
+using Kscope.Diagnostics.Trace.Gadgets.OffCpu;
+using Kscope.Diagnostics.Trace.Gadgets.Oom;
+using Kscope.Diagnostics.Trace.Gadgets.Open;
+using Kscope.Diagnostics.Trace.Gadgets.Runqlat;
+using Kscope.Diagnostics.Trace.Gadgets.Signal;
+using Kscope.Diagnostics.Trace.Gadgets.Syscalls;
+using Kscope.Diagnostics.Trace.Gadgets.Tcp;
+using Kscope.Kernel.Tracing;
+
 namespace Kscope.Diagnostics.Trace;
 
-/// <summary>The built-in gadgets of <c>kscope trace</c>, and what each needs from the kernel.</summary>
+/// <summary>The built-in gadgets of <c>kscope trace</c> (one type each, in Trace/Gadgets), and what each needs from the kernel.</summary>
 public static class GadgetCatalog
 {
-    private const string Fork = "raw_tracepoint:sched_process_fork";
+    /// <summary>The hooks of filter.h that every eBPF gadget carries: fork and exec following, v1 cgroup joins.</summary>
+    public static IReadOnlyList<string> FilterNeeds { get; } =
+        ["raw_tracepoint:sched_process_fork", "raw_tracepoint:sched_process_exec", "raw_tracepoint:cgroup_attach_task"];
 
     public static IReadOnlyList<Gadget> All { get; } =
     [
-        new("exec", "process executions: pid, parent, uid, filename, argv, result", GadgetKind.Stream,
-            ["tracepoint:syscalls/sys_enter_execve", "tracepoint:syscalls/sys_exit_execve", "map:ringbuf", Fork],
-            ["pid", "ppid", "uid", "comm", "result", "filename", "args"], "exec") { Optional = ["syscalls/sys_enter_execveat", "syscalls/sys_exit_execveat"] },
-        new("open", "file opens: path, flags, fd or errno, latency", GadgetKind.Stream,
-            ["tracepoint:syscalls/sys_enter_openat", "tracepoint:syscalls/sys_exit_openat", "map:ringbuf", Fork],
-            ["pid", "comm", "fd", "error", "latency_ns", "flags", "path"], "open") { Optional = ["syscalls/sys_enter_openat2", "syscalls/sys_exit_openat2"] },
-        new("syscalls", "per-syscall counts, errors and latency histograms; calls slower than --slow with arguments", GadgetKind.Aggregate,
-            ["tracepoint:raw_syscalls/sys_enter", "tracepoint:raw_syscalls/sys_exit", "raw_tracepoint:sched_process_exit", "map:ringbuf", Fork],
-            ["syscall", "count", "errors", "avg_ns", "p99_ns", "max_ns"], "syscalls") { StreamColumns = ["pid", "tid", "comm", "syscall", "latency_ns", "result", "error", "args"], EventsBytes = 8u << 20 },
-        new("offcpu", "time threads spend blocked, by kernel and user stack and waker (summed in the kernel)", GadgetKind.Aggregate,
-            ["tracepoint:sched/sched_switch", "tracepoint:sched/sched_wakeup", "map:stack_trace", Fork],
-            ["pid", "tid", "comm", "total_ns", "count", "max_ns", "waker_comm"], "offcpu"),
-        new("futex", "contended futex waits by address and user stack, with waiter counts", GadgetKind.Aggregate,
-            ["tracepoint:syscalls/sys_enter_futex", "tracepoint:syscalls/sys_exit_futex", "map:stack_trace", Fork],
-            ["pid", "comm", "address", "waits", "avg_ns", "max_ns", "max_waiters"], "futex"),
-        new("runqlat", "run-queue latency (runnable to running) histogram per process; waits longer than --slow", GadgetKind.Aggregate,
-            ["raw_tracepoint:sched_switch", "raw_tracepoint:sched_wakeup", "raw_tracepoint:sched_wakeup_new", "map:ringbuf", Fork],
-            ["pid", "comm", "count", "avg_ns", "p99_ns", "max_ns"], "runqlat") { StreamColumns = ["pid", "tid", "comm", "wait_ns", "cpu", "prev_tid", "prev_comm"] },
-        new("tcp", "TCP connects (latency, failures), accepts, listens, closes, state changes, retransmits", GadgetKind.Stream,
-            ["tracepoint:sock/inet_sock_set_state", "tracepoint:tcp/tcp_retransmit_skb", "tracepoint:syscalls/sys_exit_accept4", "map:ringbuf", Fork],
-            ["pid", "comm", "event", "saddr", "sport", "daddr", "dport", "new_state", "latency_ns"], "tcp"),
-        new("oom", "OOM kills: victim, its memory, the cgroup and the task that triggered it", GadgetKind.Stream,
-            ["tracepoint:oom/mark_victim", "map:ringbuf", Fork],
-            ["victim_pid", "victim_comm", "anon_rss_kb", "file_rss_kb", "pid", "comm", "cgroup_id"], "oom"),
-        new("signal", "signals sent and delivered: sender, target, signal, result", GadgetKind.Stream,
-            ["tracepoint:signal/signal_generate", "tracepoint:signal/signal_deliver", "map:ringbuf", Fork],
-            ["pid", "comm", "event", "signal", "target_tid", "target_comm", "result"], "signal"),
-        new("cpu-throttle", "CFS bandwidth throttling of the target's cgroup: periods, throttled periods and time per interval (cpu.stat)", GadgetKind.Poll,
-            ["cgroup:cpu.stat"],
-            ["periods", "throttled", "throttled_pct", "throttled_ms", "cgroup"], null),
+        new ExecGadget(), new OpenGadget(), new SyscallsGadget(), new OffCpuGadget(), new FutexGadget(), new RunqlatGadget(),
+        new TcpGadget(), new OomGadget(), new SignalGadget(), new CpuThrottleGadget(),
     ];
 
     public static Gadget? Find(string name) => All.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.Ordinal));
+
+    /// <summary>The gadget of type <typeparamref name="T"/> (for code that runs one gadget itself, as profile --off-cpu).</summary>
+    public static T Get<T>() where T : Gadget => All.OfType<T>().Single();
 
     /// <summary>Whether this kernel offers each need of <paramref name="gadget"/>: (need, present, how it was checked).</summary>
     public static IReadOnlyList<(string Need, bool? Present, string Detail)> Check(Gadget gadget) =>

@@ -27,8 +27,18 @@ public interface IGadgetInstance : IDisposable
     /// <summary>Records the kernel could not deliver (ring buffer full), counted by the reader.</summary>
     ulong Lost { get; }
 
-    /// <summary>Adds a process to the in-kernel pid set (map `pids`).</summary>
-    void AddPid(int pid);
+    /// <summary>
+    /// Adds a process to the in-kernel pid set (map `pids`). <paramref name="pendingExec"/>: the wrapper
+    /// kscope started for -- COMMAND, which becomes the target when it execs the command (filter.h:
+    /// PID_PENDING_EXEC); what it does before is kscope's doing and is not reported.
+    /// </summary>
+    void AddPid(int pid, bool pendingExec = false);
+
+    /// <summary>
+    /// Detaches every program (the kernel writes no more records) and keeps the maps, so that
+    /// <see cref="Drain"/> and the aggregates read a finite, final state however busy the targets are.
+    /// </summary>
+    void Detach();
 
     /// <summary>Every (key, value) of a hash or array map of the object.</summary>
     IEnumerable<(byte[] Key, byte[] Value)> MapEntries(string map);
@@ -36,6 +46,3 @@ public interface IGadgetInstance : IDisposable
     /// <summary>The instruction pointers of stack <paramref name="id"/> in stack-trace map <paramref name="map"/>; empty when gone.</summary>
     IReadOnlyList<ulong> Stack(string map, int id);
 }
-
-/// <summary>No eBPF runtime is available in this build (the object loader has not landed).</summary>
-public sealed class GadgetRuntimeUnavailableException(string message) : Exception(message);

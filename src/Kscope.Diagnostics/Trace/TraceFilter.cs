@@ -24,6 +24,17 @@ public sealed record TraceFilter
     /// <summary>The cgroup directory the filter came from (for cpu-throttle and messages).</summary>
     public string? CgroupDirectory { get; init; }
 
+    /// <summary>
+    /// A cgroup v1 directory's kernfs id (its inode) and its hierarchy's id (/proc/self/cgroup): processes
+    /// attached to it after the start join the pid set, and leave it when moved elsewhere in the hierarchy.
+    /// </summary>
+    public ulong? CgroupV1Id { get; init; }
+
+    public uint CgroupV1Hierarchy { get; init; }
+
+    /// <summary>Processes (--pid) whose exit ends the trace once all of them are gone.</summary>
+    public IReadOnlySet<int> EndWith { get; init; } = new HashSet<int>();
+
     /// <summary>Pid namespace of the target (container), when it differs from kscope's.</summary>
     public ulong? PidNamespace { get; init; }
 
@@ -43,6 +54,8 @@ public sealed record TraceFilter
             ["filter_uid"] = Uid ?? 0,
             ["filter_cgroup"] = CgroupId ?? 0,
             ["filter_comm_on"] = (byte)(Comm is null ? 0 : 1),
+            ["filter_v1_cgroup"] = CgroupV1Id ?? 0,
+            ["filter_v1_hierarchy"] = CgroupV1Hierarchy,
         };
         byte[] comm = new byte[16];
         if (Comm is not null)

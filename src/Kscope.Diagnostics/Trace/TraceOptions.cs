@@ -16,9 +16,27 @@ public sealed record TraceOptions(Gadget Gadget, TraceFilter Filter)
     /// <summary>Threshold of streamed outliers (syscalls, runqlat) and of offcpu totals printed.</summary>
     public TimeSpan Slow { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Stack gadgets (offcpu, futex): rows printed, the largest totals first (0: all). Only printed rows are
+    /// symbolized, so the report at the end costs what it shows, not what the kernel summed.
+    /// </summary>
+    public int Top { get; init; } = DefaultTop;
+
+    public const int DefaultTop = 50;
+
+    /// <summary>Processes whose mappings a stack gadget keeps for the report (<see cref="ProcessMapsStore"/>).</summary>
+    public int MapsCapacity { get; init; } = ProcessMapsStore.DefaultCapacity;
+
     /// <summary>-- COMMAND ARGS…: started stopped, traced with its children, kscope ends with it.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 }
 
 /// <summary>The end of a trace: what was seen, what was lost, how it ended.</summary>
-public sealed record TraceSummary(string Gadget, ulong Events, ulong Lost, TimeSpan Elapsed, string EndReason, int? CommandExitCode);
+public sealed record TraceSummary(string Gadget, ulong Events, ulong Lost, TimeSpan Elapsed, string EndReason, int? CommandExitCode)
+{
+    /// <summary>Processes whose mappings were not kept (more than <see cref="TraceOptions.MapsCapacity"/>): their user frames are hex.</summary>
+    public ulong MapsDropped { get; init; }
+
+    /// <summary>Rows of the final report not printed (past --top).</summary>
+    public ulong RowsNotShown { get; init; }
+}

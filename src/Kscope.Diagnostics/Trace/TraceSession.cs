@@ -1,100 +1,180 @@
 using System.Diagnostics;
-using Kscope.Diagnostics.Trace.Records;
 
 namespace Kscope.Diagnostics.Trace;
 
 /// <summary>
 /// Runs one gadget: starts the command stopped (if any), loads and attaches the gadget with the
 /// filter, lets the command go, streams records and prints aggregates every interval and at the end,
-/// then detaches and summarises. Ends at --for, when the command exits, or on cancellation (Ctrl-C).
+/// then detaches and summarises. Ends at --for, when the command exits, when every --pid target has
+/// exited, or on cancellation (Ctrl-C): within a second of it at any event rate.
 /// </summary>
-public sealed class TraceSession(TraceOptions options, TraceWriter writer)
+public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadgetRuntime? runtime = null)
 {
+    /// <summary>How long records still in flight at the stop are printed; those after are counted as lost.</summary>
+    private static readonly TimeSpan s_drainBudget = TimeSpan.FromMilliseconds(500);
+
     private readonly Lock _output = new(); // the ring buffer pump and the --interval ticker both write
+    private readonly Gadget _gadget = options.Gadget;
+    private readonly IGadgetRuntime _runtime = runtime ?? new BpfGadgetRuntime();
+    private readonly TraceWriter _writer = writer;
+    private readonly TraceOptions _options = options;
     private ulong _events;
-    private readonly bool _syscalls = options.Gadget.Name == "syscalls" && options.Gadget.StreamColumns is not null;
+    private ulong _unprinted;
+    private ulong _rowsNotShown;
 
     public async Task<TraceSummary> RunAsync(CancellationToken cancellationToken)
     {
-        using StoppedCommand? command = options.Command.Count > 0 ? StoppedCommand.Start(options.Command) : null;
-        TraceFilter filter = options.Filter;
+        using StoppedCommand? command = _options.Command.Count > 0 ? StoppedCommand.Start(_options.Command) : null;
+        TraceFilter filter = _options.Filter;
         if (command is not null)
         {
             filter = filter with { Pids = new HashSet<int>(filter.Pids) { command.Pid }, FollowChildren = true };
         }
-        var clock = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string reason = "duration";
         ulong lost = 0;
+        Stopwatch clock;
+        TimeSpan? traced = null;
         Task commandDone = command is null ? Task.Delay(Timeout.Infinite, stop.Token) : command.WaitForExitAsync(stop.Token);
-        if (options.Gadget.Kind == GadgetKind.Poll)
+        Task targetsDone = command is null && filter.EndWith.Count > 0 ? WaitForExitAsync(filter.EndWith, stop.Token) : Task.Delay(Timeout.Infinite, stop.Token);
+        if (_gadget.Kind == GadgetKind.Poll)
         {
-            CpuThrottleSampler sampler = filter.CgroupDirectory is string dir && options.Command.Count == 0
-                ? CpuThrottleSampler.ForDirectory(dir)
-                : filter.Pids.Count > 0 ? CpuThrottleSampler.ForProcess(filter.Pids.Min())
-                : throw new TraceTargetException("trace cpu-throttle: needs a target: --pid, --cgroup, --container or -- COMMAND");
-            StartClock(stop);
+            Gadgets.CpuThrottle.CpuThrottleSampler sampler = filter.CgroupDirectory is string dir && _options.Command.Count == 0
+                ? Gadgets.CpuThrottle.CpuThrottleSampler.ForDirectory(dir)
+                : filter.Pids.Count > 0 ? Gadgets.CpuThrottle.CpuThrottleSampler.ForProcess(filter.Pids.Min())
+                : throw new TraceTargetException($"trace {_gadget.Name}: needs a target: --pid, --cgroup, --container or -- COMMAND");
+            clock = StartClock(stop);
             command?.Resume();
-            reason = await PollAsync(sampler, commandDone, stop.Token, cancellationToken).ConfigureAwait(false);
+            reason = await PollAsync(sampler, Task.WhenAny(commandDone, targetsDone), command is null ? "target exited" : "command exited", stop.Token, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            IGadgetRuntime runtime = GadgetRuntime.Require(options.Gadget);
-            var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal);
-            ulong slowNs = (ulong)(options.Slow.TotalMilliseconds * 1_000_000);
-            rodata["slow_ns"] = slowNs;
-            rodata["min_block_ns"] = 1000UL;
-            using IGadgetInstance instance = runtime.Start(options.Gadget, GadgetObjects.Load(options.Gadget.Object!), filter, rodata);
+            var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal)
+            {
+                ["slow_ns"] = (ulong)(_options.Slow.TotalMilliseconds * 1_000_000),
+                ["min_block_ns"] = 1000UL,
+            };
+            using IGadgetInstance instance = _runtime.Start(_gadget, GadgetObjects.Load(_gadget.Object!), filter, rodata);
             foreach (int pid in filter.Pids)
             {
                 instance.AddPid(pid);
             }
-            StartClock(stop); // --for counts tracing time, not the gadget's load and attach
+            if (command is not null)
+            {
+                // the wrapper stays stopped until Resume; what it does before its exec (the SIGCONT, its PATH search) is not the command's
+                instance.AddPid(command.Pid, pendingExec: true);
+            }
+            clock = StartClock(stop); // --for counts tracing time, not the gadget's load and attach
             command?.Resume();
             Task pump = PumpAsync(instance, stop.Token);
             Task ticks = TickAsync(instance, stop.Token);
             Task snapshots = SnapshotMapsAsync(instance, filter, stop.Token);
-            Task first = await Task.WhenAny(commandDone, pump).ConfigureAwait(false);
-            reason = cancellationToken.IsCancellationRequested ? "interrupted" : first == commandDone && command is not null ? "command exited" : "duration";
-            if (first == commandDone && command is not null)
+            Task first = await Task.WhenAny(commandDone, targetsDone, pump).ConfigureAwait(false);
+            reason = cancellationToken.IsCancellationRequested ? "interrupted"
+                : first == commandDone && command is not null ? "command exited"
+                : first == targetsDone && !targetsDone.IsCanceled ? "target exited"
+                : "duration";
+            if (first == commandDone && command is not null && !TracedTreeExited(instance, _options.Filter))
             {
                 await Task.Delay(50, CancellationToken.None).ConfigureAwait(false); // records of other processes still in flight; the command's own are drained below
             }
             await stop.CancelAsync().ConfigureAwait(false);
+            instance.Detach(); // from here on the ring buffer and the maps are final, however busy the targets are
+            traced = clock.Elapsed; // what was traced; printing what remains and the totals comes after
             await IgnoreCancel(pump).ConfigureAwait(false);
             await IgnoreCancel(ticks).ConfigureAwait(false);
             await IgnoreCancel(snapshots).ConfigureAwait(false);
-            foreach (ReadOnlyMemory<byte> record in instance.Drain())
+            var drain = Stopwatch.StartNew();
+            IReadOnlyList<ReadOnlyMemory<byte>> rest = instance.Drain();
+            for (int i = 0; i < rest.Count; i++)
             {
-                WriteEvent(record.Span);
+                if ((i & 255) == 0 && drain.Elapsed > s_drainBudget)
+                {
+                    _unprinted += (ulong)(rest.Count - i);
+                    break;
+                }
+                WriteEvent(rest[i].Span);
             }
             PrintAggregates(instance, final: true);
-            lost = instance.Lost;
+            lost = instance.Lost + _unprinted;
         }
-        return new TraceSummary(options.Gadget.Name, _events, lost, clock.Elapsed, reason, command is { HasExited: true } ? command.ExitCode : null);
+        return new TraceSummary(_gadget.Name, _events, lost, traced ?? clock.Elapsed, reason, command is { HasExited: true } ? command.ExitCode : null)
+        {
+            MapsDropped = _maps.Dropped,
+            RowsNotShown = _rowsNotShown,
+        };
     }
 
-    private void StartClock(CancellationTokenSource stop)
+    /// <summary>
+    /// Only the command and its children were traced (no other target) and none of them is alive: every record they
+    /// made is already in the ring buffer, so the drain needs no grace period for records still in flight.
+    /// </summary>
+    private static bool TracedTreeExited(IGadgetInstance instance, TraceFilter userFilter)
     {
-        if (options.Duration is TimeSpan d)
+        if (!userFilter.IsEmpty)
+        {
+            return false;
+        }
+        try
+        {
+            return instance.MapEntries("pids").All(e => !Directory.Exists($"/proc/{BitConverter.ToUInt32(e.Key)}"));
+        }
+        catch (KeyNotFoundException)
+        {
+            return false; // a gadget without the pid set
+        }
+    }
+
+    private Stopwatch StartClock(CancellationTokenSource stop)
+    {
+        if (_options.Duration is TimeSpan d)
         {
             stop.CancelAfter(d);
         }
+        return Stopwatch.StartNew();
     }
 
-    private async Task<string> PollAsync(CpuThrottleSampler sampler, Task commandDone, CancellationToken stop, CancellationToken user)
+    /// <summary>Completes when every one of <paramref name="pids"/> has exited (polled: /proc/PID/stat's start time guards against reuse).</summary>
+    private static async Task WaitForExitAsync(IReadOnlySet<int> pids, CancellationToken stop)
     {
-        TimeSpan interval = options.Interval ?? TimeSpan.FromSeconds(1);
+        Dictionary<int, ulong?> started = pids.ToDictionary(p => p, StartTime);
+        while (started.Any(p => p.Value is ulong t && StartTime(p.Key) == t))
+        {
+            await Task.Delay(100, stop).ConfigureAwait(false);
+        }
+    }
+
+    private static ulong? StartTime(int pid)
+    {
+        string? stat = Kscope.Kernel.Host.Procfs.TryReadText($"/proc/{pid}/stat");
+        if (stat is null)
+        {
+            return null;
+        }
+        try
+        {
+            Kscope.Formats.Procfs.ProcStat s = Kscope.Formats.Procfs.ProcStat.Parse(stat, $"/proc/{pid}/stat");
+            return s.State is 'Z' or 'X' ? null : s.StartTime;
+        }
+        catch (Kscope.Formats.MalformedDataException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string> PollAsync(Gadgets.CpuThrottle.CpuThrottleSampler sampler, Task<Task> done, string doneReason, CancellationToken stop, CancellationToken user)
+    {
+        TimeSpan interval = _options.Interval ?? TimeSpan.FromSeconds(1);
         while (true)
         {
             Task delay = Task.Delay(interval, stop);
-            Task first = await Task.WhenAny(delay, commandDone).ConfigureAwait(false);
+            Task first = await Task.WhenAny(delay, done).ConfigureAwait(false);
             _events++;
-            writer.Write(sampler.Sample(Monotonic()));
-            writer.Flush();
-            if (first == commandDone && !commandDone.IsCanceled)
+            _writer.Write(sampler.Sample(Monotonic()));
+            _writer.Flush();
+            if (first == done && done.Result is { IsCanceled: false })
             {
-                return "command exited";
+                return doneReason;
             }
             if (delay.IsCanceled)
             {
@@ -115,7 +195,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
                 {
                     lock (_output)
                     {
-                        writer.Flush(); // the ring buffer is drained: show what came
+                        _writer.Flush(); // the ring buffer is drained: show what came
                     }
                 }
                 if (!await next.ConfigureAwait(false))
@@ -130,35 +210,42 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
             await records.DisposeAsync().ConfigureAwait(false);
             lock (_output)
             {
-                writer.Flush();
+                _writer.Flush();
             }
         }
     }
 
     private void WriteEvent(ReadOnlySpan<byte> record)
     {
-        if (_syscalls)
+        if (_gadget.RequestsMaps)
         {
+            uint pid = MapsRequest.PidOf(record); // not an event: a process blocked in a new address space
             lock (_output)
             {
-                if (writer.TryWriteSyscallEvent(record, options.Gadget.StreamColumns!))
-                {
-                    _events++;
-                    return;
-                }
+                _maps.Take(pid);
+            }
+            return;
+        }
+        IReadOnlyList<string>? columns = _gadget.StreamColumns;
+        lock (_output)
+        {
+            if (_gadget.TryWriteFast(_writer, record, columns ?? _options.Fields ?? _gadget.Columns))
+            {
+                _events++;
+                return;
             }
         }
-        ITraceRecord decoded = Decode(options.Gadget.Name, record);
+        ITraceRecord decoded = _gadget.Decode(record);
         lock (_output)
         {
             _events++;
-            writer.Write(decoded, "event", options.Gadget.StreamColumns);
+            _writer.Write(decoded, "event", columns);
         }
     }
 
     private async Task TickAsync(IGadgetInstance instance, CancellationToken stop)
     {
-        if (options.Interval is not TimeSpan interval || options.Gadget.Kind != GadgetKind.Aggregate)
+        if (_options.Interval is not TimeSpan interval || _gadget.Kind != GadgetKind.Aggregate)
         {
             return;
         }
@@ -169,155 +256,107 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         }
     }
 
-    /// <summary>Decodes a ring buffer record of a streaming gadget.</summary>
-    public static ITraceRecord Decode(string gadget, ReadOnlySpan<byte> record) => gadget switch
-    {
-        "exec" => ExecRecord.Parse(record),
-        "open" => OpenRecord.Parse(record),
-        "syscalls" => SlowSyscallRecord.Parse(record),
-        "runqlat" => RunqRecord.Parse(record),
-        "tcp" => TcpRecord.Parse(record),
-        "oom" => OomRecord.Parse(record),
-        "signal" => SignalRecord.Parse(record),
-        _ => throw new ArgumentException($"gadget '{gadget}' streams no records", nameof(gadget)),
-    };
-
     private void PrintAggregates(IGadgetInstance instance, bool final)
     {
         lock (_output)
         {
-            PrintAggregatesLocked(instance, final);
-            writer.Flush();
+            var report = new Report(this, instance);
+            _gadget.WriteAggregates(report, final ? "total" : "interval");
+            _writer.Flush();
+            if (final)
+            {
+                _rowsNotShown = report.NotShown;
+            }
         }
     }
 
-    private void PrintAggregatesLocked(IGadgetInstance instance, bool final)
+    /// <summary>What a gadget prints its aggregates with; stacks symbolized with the session's caches.</summary>
+    private sealed class Report(TraceSession session, IGadgetInstance instance) : GadgetReport
     {
-        string type = final ? "total" : "interval";
-        switch (options.Gadget.Name)
-        {
-            case "syscalls":
-            {
-                var rows = instance.MapEntries("stats").Select(e => SyscallStats.Parse(BitConverter.ToUInt32(e.Key), e.Value))
-                    .OrderByDescending(s => s.TotalNs).ToList();
-                writer.NewTable();
-                writer.Text($"\n-- syscalls ({type}) --\n");
-                rows.ForEach(r => writer.Write(r, type));
-                var all = new Log2Histogram(new ulong[40]);
-                rows.ForEach(r => all.Add(r.Histogram));
-                writer.Text("\nlatency of all syscalls:\n" + all.Render(Durations.Format));
-                break;
-            }
-            case "runqlat":
-            {
-                var rows = instance.MapEntries("hists").Select(e => RunqHistogram.Parse(BitConverter.ToUInt32(e.Key), e.Value))
-                    .OrderByDescending(h => h.TotalNs).ToList();
-                writer.NewTable();
-                writer.Text($"\n-- run-queue latency ({type}) --\n");
-                foreach (RunqHistogram h in rows)
-                {
-                    writer.Write(h, type);
-                    writer.Text(h.Histogram.Render(Durations.Format));
-                }
-                break;
-            }
-            case "offcpu":
-            {
-                ulong threshold = (ulong)(options.Slow.TotalMilliseconds * 1_000_000);
-                var rows = instance.MapEntries("totals").Select(e => OffCpuEntry.Parse(e.Key, e.Value))
-                    .Where(e => e.TotalNs >= threshold).OrderByDescending(e => e.TotalNs).ToList();
-                writer.NewTable();
-                writer.Text($"\n-- off-CPU time >= {Durations.Format(threshold)} ({type}) --\n");
-                foreach (OffCpuEntry e in rows)
-                {
-                    OffCpuEntry full = e with { KernelStack = Frames(instance, e.KernelStackId, kernel: true), UserStack = Frames(instance, e.UserStackId, kernel: false, e.Pid) };
-                    writer.Write(full, type);
-                    writer.Text(string.Concat(full.KernelStack.Concat(full.UserStack).Select(f => $"    {f}\n")));
-                }
-                break;
-            }
-            case "futex":
-            {
-                var rows = instance.MapEntries("totals").Select(e => FutexEntry.Parse(e.Key, e.Value)).OrderByDescending(e => e.TotalNs).ToList();
-                writer.NewTable();
-                writer.Text($"\n-- contended futex waits ({type}) --\n");
-                foreach (FutexEntry e in rows)
-                {
-                    FutexEntry full = e with { UserStack = Frames(instance, e.UserStackId, kernel: false, e.Pid) };
-                    writer.Write(full, type);
-                    writer.Text(string.Concat(full.UserStack.Select(f => $"    {f}\n")));
-                }
-                break;
-            }
-        }
+        public override TraceWriter Writer => session._writer;
+
+        public override IGadgetInstance Instance => instance;
+
+        public override TraceOptions Options => session._options;
+
+        public override IReadOnlyList<string> KernelStack(int id) => session.KernelFrames(instance, id);
+
+        public override IReadOnlyList<string> UserStack(int id, uint pid) => session.UserFrames(instance, id, pid);
     }
 
-    private Symbols.KernelSymbols? _kernelSymbols;
-    private readonly Symbols.BinaryCache _binaries = new();
-    private readonly Dictionary<uint, MapsSnapshot> _userMaps = [];
+    /// <summary>Mappings of the traced processes as last seen alive (bounded; guarded by _output).</summary>
+    private readonly ProcessMapsStore _maps = new(new Symbols.AddressResolver(), options.MapsCapacity);
 
-    /// <summary>The mappings of a process when last seen alive, and its executable then.</summary>
-    private sealed record MapsSnapshot(Symbols.UserFrames Frames, string Exe, long TakenMs);
+    /// <summary>The one resolver (Symbols/AddressResolver): kernel and user frames, return-address rule, binaries shared.</summary>
+    private Symbols.AddressResolver Resolver => _maps.Resolver;
 
-    private IReadOnlyList<string> Frames(IGadgetInstance instance, int id, bool kernel, uint pid = 0)
+    /// <summary>
+    /// The frames of the probe itself (the tracepoint's caller in the tracing code, the BPF program) are
+    /// where the stack was taken, not where the task blocked: they are dropped from the top of kernel stacks.
+    /// </summary>
+    private static readonly string[] s_probeFramePrefixes =
+        ["__traceiter_", "__bpf_trace_", "bpf_trace_run", "perf_trace_", "trace_event_raw_event_", "bpf_prog_", "__bpf_prog_", "bpf_get_stack"];
+
+    private IReadOnlyList<string> KernelFrames(IGadgetInstance instance, int id)
+    {
+        if (id < 0)
+        {
+            return [];
+        }
+        var frames = new List<string>();
+        IReadOnlyList<ulong> ips = instance.Stack("stacks", id);
+        for (int i = 0; i < ips.Count; i++)
+        {
+            ulong ip = ips[i];
+            if (!Symbols.AddressResolver.IsKernelAddress(ip))
+            {
+                break; // not a kernel text address: past the end of the stack
+            }
+            // every frame but the first is a return address: looked up inside the call (the resolver's rule)
+            string? name = Resolver.Kernel.Lookup(Symbols.AddressResolver.LookupAddress(ip, returnAddress: i > 0));
+            if (frames.Count == 0 && name is not null && s_probeFramePrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+            frames.Add("[k] " + Resolver.Kernel.Resolve(ip, returnAddress: i > 0));
+        }
+        return frames;
+    }
+
+    private IReadOnlyList<string> UserFrames(IGadgetInstance instance, int id, uint pid)
     {
         if (id < 0)
         {
             return [];
         }
         IReadOnlyList<ulong> ips = instance.Stack("stacks", id);
-        if (kernel)
+        Symbols.UserFrames? frames = _maps.Get(pid, maxAgeMs: 1000);
+        var result = new List<string>();
+        int mapped = 0; // frames up to the last one inside a mapping: what follows is the unwinder reading garbage
+        for (int i = 0; i < ips.Count; i++)
         {
-            _kernelSymbols ??= LoadKernelSymbols();
-            return ips.Select(ip => "[k] " + _kernelSymbols.Resolve(ip)).ToArray();
+            ulong ip = ips[i];
+            if (ip < 0x1000 || ip >= 0x0000_8000_0000_0000UL)
+            {
+                break;
+            }
+            IReadOnlyList<string> resolved = frames?.ResolveAll(ip, leaf: i == 0) ?? [$"0x{ip:x}"];
+            result.AddRange(resolved);
+            if (frames is null || !resolved[0].StartsWith("0x", StringComparison.Ordinal))
+            {
+                mapped = result.Count;
+            }
         }
-        Symbols.UserFrames? frames = Snapshot(pid, maxAgeMs: 1000)?.Frames;
-        return ips.SelectMany((ip, i) => frames?.ResolveAll(ip, leaf: i == 0) ?? [$"0x{ip:x}"]).ToArray();
-    }
-
-    /// <summary>
-    /// The process's mappings: re-read when older than <paramref name="maxAgeMs"/> or after an exec, kept
-    /// when the process is gone (stacks are printed at the end, often after it exited).
-    /// </summary>
-    private MapsSnapshot? Snapshot(uint pid, long maxAgeMs)
-    {
-        _userMaps.TryGetValue(pid, out MapsSnapshot? last);
-        long now = Environment.TickCount64;
-        string? exe = ExeOf(pid);
-        if (exe is null || (last is not null && last.Exe == exe && now - last.TakenMs < maxAgeMs))
-        {
-            return last;
-        }
-        if (Symbols.UserFrames.Of((int)pid, _binaries) is Symbols.UserFrames frames)
-        {
-            _userMaps[pid] = last = new MapsSnapshot(frames, exe, now);
-        }
-        return last;
-    }
-
-    private static string? ExeOf(uint pid)
-    {
-        try
-        {
-            return new FileInfo($"/proc/{pid}/exe").LinkTarget;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        return result.GetRange(0, mapped);
     }
 
     /// <summary>
     /// Stack gadgets: snapshots the mappings of the traced processes (the in-kernel pid set, else the
-    /// processes with entries) while they live, so that their user stacks can be symbolized at the end.
+    /// processes with rows) while they live, so that their user stacks can be symbolized at the end.
     /// </summary>
     private async Task SnapshotMapsAsync(IGadgetInstance instance, TraceFilter filter, CancellationToken stop)
     {
-        if (options.Gadget.Name is not ("offcpu" or "futex"))
+        if (!_gadget.NeedsStacks)
         {
             return;
         }
@@ -325,19 +364,17 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer)
         {
             IEnumerable<uint> pids = filter.FiltersPids
                 ? instance.MapEntries("pids").Select(e => BitConverter.ToUInt32(e.Key))
-                : instance.MapEntries("totals").Select(e => options.Gadget.Name == "offcpu" ? OffCpuEntry.Parse(e.Key, e.Value).Pid : FutexEntry.Parse(e.Key, e.Value).Pid);
+                : _gadget.PidsWithRows(instance);
             lock (_output)
             {
                 foreach (uint pid in pids.Distinct())
                 {
-                    Snapshot(pid, maxAgeMs: 1000);
+                    _maps.Get(pid, maxAgeMs: 1000);
                 }
             }
             await Task.Delay(filter.FiltersPids ? 100 : 500, stop).ConfigureAwait(false);
         }
     }
-
-    private static Symbols.KernelSymbols LoadKernelSymbols() => Symbols.KernelSymbols.LoadOrEmpty();
 
     private static async Task IgnoreCancel(Task task)
     {

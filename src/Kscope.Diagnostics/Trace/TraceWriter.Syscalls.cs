@@ -1,20 +1,21 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Kscope.Diagnostics.Trace.Records;
+using Kscope.Diagnostics.Trace.Gadgets.Syscalls;
 
 namespace Kscope.Diagnostics.Trace;
 
 /// <summary>
 /// The hot path of `trace syscalls --slow 0` (every syscall streamed): a slow_syscall_event formatted
-/// straight from its bytes into the pending output, with no record, field list, boxed value or cell
+/// straight from its mirror <see cref="SlowSyscallEvent"/> (checked against the object's BTF) into the pending output, with no record, field list, boxed value or cell
 /// string per event. The output is the same, byte for byte, as <see cref="Write"/> of the decoded
 /// <see cref="SlowSyscallRecord"/> (tests compare both on varied records).
 /// </summary>
 public sealed partial class TraceWriter
 {
-    private static readonly JsonEncodedText s_type = JsonEncodedText.Encode("type"), s_gadget = JsonEncodedText.Encode("gadget"),
+    private static readonly JsonEncodedText s_schemaKey = JsonEncodedText.Encode("schema"), s_schema = JsonEncodedText.Encode(Schema),
+        s_type = JsonEncodedText.Encode("type"), s_gadget = JsonEncodedText.Encode("gadget"),
         s_event = JsonEncodedText.Encode("event"), s_timeNs = JsonEncodedText.Encode("time_ns"), s_pid = JsonEncodedText.Encode("pid"),
         s_tid = JsonEncodedText.Encode("tid"), s_nsPid = JsonEncodedText.Encode("ns_pid"), s_uid = JsonEncodedText.Encode("uid"),
         s_comm = JsonEncodedText.Encode("comm"), s_cgroupId = JsonEncodedText.Encode("cgroup_id"), s_syscall = JsonEncodedText.Encode("syscall"),
@@ -34,7 +35,7 @@ public sealed partial class TraceWriter
     /// </summary>
     public bool TryWriteSyscallEvent(ReadOnlySpan<byte> record, IReadOnlyList<string> columns)
     {
-        if (record.Length < SlowSyscallRecord.Size)
+        if (record.Length < System.Runtime.CompilerServices.Unsafe.SizeOf<SlowSyscallEvent>())
         {
             return false;
         }
@@ -47,9 +48,9 @@ public sealed partial class TraceWriter
             AppendSyscallJson(record);
             return true;
         }
-        if (!_headerDone || !IsSyscallColumns(columns))
+        if (!_headerDone || !IsSyscallColumns(columns) || Width != int.MaxValue)
         {
-            return false;
+            return false; // a terminal (rows wrap to its width) is read by a person, not at 100k lines/s
         }
         AppendSyscallRow(record);
         return true;
@@ -76,20 +77,21 @@ public sealed partial class TraceWriter
         return true;
     }
 
-    private void AppendSyscallRow(ReadOnlySpan<byte> r)
+    private unsafe void AppendSyscallRow(ReadOnlySpan<byte> r)
     {
+        SlowSyscallEvent e = MemoryMarshal.Read<SlowSyscallEvent>(r);
         Span<char> line = _line;
         Span<char> cell = stackalloc char[64];
         int n = 0;
-        long result = BinaryPrimitives.ReadInt64LittleEndian(r[56..]);
-        Cell(line, ref n, cell[..Format(BinaryPrimitives.ReadUInt32LittleEndian(r[16..]), cell)], 7);
-        Cell(line, ref n, cell[..Format(BinaryPrimitives.ReadUInt32LittleEndian(r[20..]), cell)], 7);
-        Cell(line, ref n, cell[..Comm(r.Slice(32, 16), cell)], 16);
-        Cell(line, ref n, SyscallNames.Name(BinaryPrimitives.ReadInt64LittleEndian(r[48..])), 20);
-        Cell(line, ref n, cell[..Durations.Format(BinaryPrimitives.ReadUInt64LittleEndian(r[64..]), cell)], 9);
+        long result = e.Ret;
+        _layout.Append(line, ref n, 0, cell[..Format(e.H.Tgid, cell)]);
+        _layout.Append(line, ref n, 1, cell[..Format(e.H.Tid, cell)]);
+        _layout.Append(line, ref n, 2, cell[..Comm(new ReadOnlySpan<byte>(e.H.Comm, 16), cell)]);
+        _layout.Append(line, ref n, 3, SyscallNames.Name(e.Id));
+        _layout.Append(line, ref n, 4, cell[..Durations.Format(e.LatencyNs, cell)]);
         result.TryFormat(cell, out int written, default, CultureInfo.InvariantCulture);
-        Cell(line, ref n, cell[..written], 7);
-        Cell(line, ref n, result is < 0 and > -4096 ? Errors.Name(-result) : "-", 8);
+        _layout.Append(line, ref n, 5, cell[..written]);
+        _layout.Append(line, ref n, 6, result is < 0 and > -4096 ? Errors.Name(-result) : "-");
         for (int i = 0; i < 6; i++)
         {
             if (i > 0)
@@ -98,7 +100,7 @@ public sealed partial class TraceWriter
             }
             line[n++] = '0';
             line[n++] = 'x';
-            BinaryPrimitives.ReadUInt64LittleEndian(r[(72 + 8 * i)..]).TryFormat(line[n..], out written, "x", CultureInfo.InvariantCulture);
+            e.Args[i].TryFormat(line[n..], out written, "x", CultureInfo.InvariantCulture);
             n += written;
         }
         while (n > 0 && line[n - 1] == ' ')
@@ -111,25 +113,6 @@ public sealed partial class TraceWriter
         {
             Flush();
         }
-    }
-
-    /// <summary>A padded (or cut with '…') cell followed by the column separator, as <see cref="AppendRow"/> writes it.</summary>
-    private static void Cell(Span<char> line, ref int n, ReadOnlySpan<char> cell, int width)
-    {
-        if (cell.Length > width)
-        {
-            cell[..(width - 1)].CopyTo(line[n..]);
-            n += width - 1;
-            line[n++] = '…';
-        }
-        else
-        {
-            cell.CopyTo(line[n..]);
-            n += cell.Length;
-            line.Slice(n, width - cell.Length).Fill(' ');
-            n += width - cell.Length;
-        }
-        line[n++] = ' ';
     }
 
     private static int Format(uint value, Span<char> into)
@@ -145,25 +128,27 @@ public sealed partial class TraceWriter
         return Encoding.UTF8.GetChars(end < 0 ? bytes : bytes[..end], into);
     }
 
-    private void AppendSyscallJson(ReadOnlySpan<byte> r)
+    private unsafe void AppendSyscallJson(ReadOnlySpan<byte> r)
     {
+        SlowSyscallEvent e = MemoryMarshal.Read<SlowSyscallEvent>(r);
         Utf8JsonWriter json = ResetJson();
         Span<char> text = stackalloc char[32];
-        long id = BinaryPrimitives.ReadInt64LittleEndian(r[48..]);
-        long result = BinaryPrimitives.ReadInt64LittleEndian(r[56..]);
+        long id = e.Id;
+        long result = e.Ret;
         json.WriteStartObject();
+        json.WriteString(s_schemaKey, s_schema);
         json.WriteString(s_type, s_event);
         json.WriteString(s_gadget, _gadget);
-        json.WriteNumber(s_timeNs, BinaryPrimitives.ReadUInt64LittleEndian(r));
-        json.WriteNumber(s_pid, BinaryPrimitives.ReadUInt32LittleEndian(r[16..]));
-        json.WriteNumber(s_tid, BinaryPrimitives.ReadUInt32LittleEndian(r[20..]));
-        json.WriteNumber(s_nsPid, BinaryPrimitives.ReadUInt32LittleEndian(r[28..]));
-        json.WriteNumber(s_uid, BinaryPrimitives.ReadUInt32LittleEndian(r[24..]));
-        json.WriteString(s_comm, text[..Comm(r.Slice(32, 16), text)]);
-        json.WriteNumber(s_cgroupId, BinaryPrimitives.ReadUInt64LittleEndian(r[8..]));
+        json.WriteNumber(s_timeNs, e.H.TsNs);
+        json.WriteNumber(s_pid, e.H.Tgid);
+        json.WriteNumber(s_tid, e.H.Tid);
+        json.WriteNumber(s_nsPid, e.H.NsTgid);
+        json.WriteNumber(s_uid, e.H.Uid);
+        json.WriteString(s_comm, text[..Comm(new ReadOnlySpan<byte>(e.H.Comm, 16), text)]);
+        json.WriteNumber(s_cgroupId, e.H.CgroupId);
         json.WriteString(s_syscall, SyscallNames.Name(id));
         json.WriteNumber(s_nr, id);
-        json.WriteNumber(s_latencyNs, BinaryPrimitives.ReadUInt64LittleEndian(r[64..]));
+        json.WriteNumber(s_latencyNs, e.LatencyNs);
         json.WriteNumber(s_result, result);
         if (result is < 0 and > -4096)
         {
@@ -178,7 +163,7 @@ public sealed partial class TraceWriter
         text[1] = 'x';
         for (int i = 0; i < 6; i++)
         {
-            BinaryPrimitives.ReadUInt64LittleEndian(r[(72 + 8 * i)..]).TryFormat(text[2..], out int written, "x", CultureInfo.InvariantCulture);
+            e.Args[i].TryFormat(text[2..], out int written, "x", CultureInfo.InvariantCulture);
             json.WriteStringValue(text[..(2 + written)]);
         }
         json.WriteEndArray();

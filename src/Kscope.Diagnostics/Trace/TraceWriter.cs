@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace Kscope.Diagnostics.Trace;
 
 /// <summary>
-/// Writes records as aligned columns (header once, widths per field name) or as JSON lines
+/// Writes records as aligned columns (header once, widths per field name, widened when a longer value comes,
+/// never cut: <see cref="Output.TextTable.Columns"/>) or as JSON lines
 /// (Utf8JsonWriter, no reflection: docs/trace.md has the schema of each gadget).
 /// </summary>
 public sealed partial class TraceWriter
@@ -22,6 +23,9 @@ public sealed partial class TraceWriter
     };
 
     private const int FlushThreshold = 64 * 1024;
+
+    /// <summary>The schema of every <c>trace --json</c> line, first member of each (docs/json.md, fields in docs/trace.md).</summary>
+    public const string Schema = "kscope.trace/v1";
 
     private readonly TextWriter _out;
     private readonly StringBuilder _pending = new();
@@ -39,6 +43,9 @@ public sealed partial class TraceWriter
 
     public bool Json { get; }
 
+    /// <summary>The terminal's width: a row's last cell wraps under itself past it (no limit when not a terminal).</summary>
+    public int Width { get; init; } = int.MaxValue;
+
     /// <summary>Writes one record: a JSON line {"type":…,"gadget":…, fields…} or a row of the chosen columns.</summary>
     public void Write(ITraceRecord record, string type = "event", IReadOnlyList<string>? columns = null)
     {
@@ -55,6 +62,7 @@ public sealed partial class TraceWriter
         }
         if (!_headerDone)
         {
+            _layout = new Output.TextTable.Columns(columns.Take(columns.Count - 1).Select(c => s_widths.GetValueOrDefault(c, 10)));
             Append(Row(columns.Select(c => (c.EndsWith("_ns", StringComparison.Ordinal) ? c[..^3] : c).ToUpperInvariant()).ToArray()));
             _headerDone = true;
             _fieldIndex = new int[columns.Count];
@@ -66,11 +74,13 @@ public sealed partial class TraceWriter
     // intermediate row string, one reused JSON writer, and the field of each column found by the
     // index it had in the previous record (records of one gadget list their fields in a fixed order).
     private int[] _fieldIndex = [];
+    private Output.TextTable.Columns _layout = new([]);
     private readonly ArrayBufferWriter<byte> _jsonBuffer = new(1024);
     private Utf8JsonWriter? _json;
 
     private void AppendRow(IReadOnlyList<string> columns, IReadOnlyList<TraceField> fields)
     {
+        int start = _pending.Length;
         for (int i = 0; i < columns.Count; i++)
         {
             string column = columns[i];
@@ -91,19 +101,20 @@ public sealed partial class TraceWriter
             string cell = Cell(column, index < 0 ? null : fields[index].Value);
             if (i == columns.Count - 1)
             {
-                _pending.Append(cell);
+                int prefix = _pending.Length - start;
+                if (prefix + cell.Length > Width)
+                {
+                    string head = _pending.ToString(start, prefix);
+                    _pending.Length = start;
+                    _pending.AppendJoin('\n', Output.TextTable.Wrap(head, cell, Width));
+                }
+                else
+                {
+                    _pending.Append(cell);
+                }
                 break;
             }
-            int width = s_widths.GetValueOrDefault(column, 10);
-            if (cell.Length > width)
-            {
-                _pending.Append(cell.AsSpan(0, width - 1)).Append('…');
-            }
-            else
-            {
-                _pending.Append(cell).Append(' ', width - cell.Length);
-            }
-            _pending.Append(' ');
+            _layout.Append(_pending, i, cell);
         }
         int end = _pending.Length;
         while (end > 0 && _pending[end - 1] == ' ')
@@ -118,6 +129,7 @@ public sealed partial class TraceWriter
     {
         Utf8JsonWriter json = ResetJson();
         json.WriteStartObject();
+        json.WriteString(s_schemaKey, s_schema);
         json.WriteString("type", type);
         json.WriteString("gadget", _gadget);
         for (int i = 0; i < fields.Count; i++)
@@ -172,10 +184,14 @@ public sealed partial class TraceWriter
         var line = new StringBuilder();
         for (int i = 0; i < cells.Length; i++)
         {
-            bool last = i == cells.Length - 1;
-            int width = s_widths.GetValueOrDefault(_current[i], 10);
-            string cell = !last && cells[i].Length > width ? cells[i][..(width - 1)] + "…" : cells[i];
-            line.Append(last ? cell : cell.PadRight(width)).Append(last ? "" : " ");
+            if (i == cells.Length - 1)
+            {
+                line.Append(cells[i]);
+            }
+            else
+            {
+                _layout.Append(line, i, cells[i]);
+            }
         }
         return line.ToString().TrimEnd();
     }
@@ -223,6 +239,7 @@ public sealed partial class TraceWriter
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
+            json.WriteString(s_schemaKey, s_schema);
             json.WriteString("type", type);
             json.WriteString("gadget", gadget);
             foreach (TraceField f in fields)

@@ -107,9 +107,6 @@ public sealed partial class Btf
 
     internal uint StringEnd => _stringBase + (uint)_strings.Length;
 
-    /// <summary>Reads a whole file (e.g. /sys/kernel/btf/vmlinux or a raw .btf file) and parses it.</summary>
-    public static Btf Load(string path, Btf? baseBtf = null) => Parse(File.ReadAllBytes(path), baseBtf);
-
     /// <summary>The .BTF section of an ELF object or vmlinux image.</summary>
     public static Btf FromElf(ElfFile elf, Btf? baseBtf = null)
     {

@@ -20,6 +20,7 @@ public sealed class BtfCWriter
 {
     private const int MaxDepth = 10_000;
     private const int MaxDeclarationDepth = 64;
+    private const long MaxBitfieldPadding = 4096;
     private const int BufferSize = 1 << 16;
     private readonly Btf _btf;
     private readonly byte[] _state;          // 0 none, 1 in progress, 2 written
@@ -28,6 +29,7 @@ public sealed class BtfCWriter
     private readonly int[]?[] _enumSuffix;   // the same per enumerator, per enum
     private readonly long[] _size;           // sizeof + 1 (0: not computed)
     private readonly byte[] _align;          // alignment (0: not computed)
+    private readonly bool[] _inBody;         // an anonymous body being written in place (cycle check)
     private readonly NameCounts _tags;
     private readonly NameCounts _idents;
     private readonly List<Declarator> _declarators = [];
@@ -47,6 +49,7 @@ public sealed class BtfCWriter
         _enumSuffix = new int[]?[n];
         _size = new long[n];
         _align = new byte[n];
+        _inBody = new bool[n];
         _tags = new NameCounts(btf);
         _idents = new NameCounts(btf);
     }
@@ -609,6 +612,18 @@ public sealed class BtfCWriter
 
     private void WriteCompositeBody(int id)
     {
+        // An anonymous body is written in place, so one that reaches itself (a member pointing back to the
+        // anonymous struct) would be written forever: bpftool's "unsatisfiable type cycle". Nesting is bounded too,
+        // or a long chain of anonymous structs would overflow the stack.
+        if (_inBody[id])
+        {
+            throw new MalformedDataException(Btf.Format, _btf.OffsetOf(id), $"type {id}: anonymous {(_btf.GetKind(id) == BtfKind.Union ? "union" : "struct")} contains itself (unsatisfiable type cycle)");
+        }
+        if (_indent >= MaxDeclarationDepth)
+        {
+            throw new MalformedDataException(Btf.Format, _btf.OffsetOf(id), $"type {id}: anonymous types nest deeper than {MaxDeclarationDepth}");
+        }
+        _inBody[id] = true;
         _indent++;
         try
         {
@@ -639,6 +654,7 @@ public sealed class BtfCWriter
         finally
         {
             _indent--;
+            _inBody[id] = false;
         }
     }
 
@@ -784,9 +800,27 @@ public sealed class BtfCWriter
         return (0, bitOffset);
     }
 
+    /// <summary>
+    /// Padding as bpftool writes it (anonymous bitfields of at most 64 bits), except that a gap of more than
+    /// <see cref="MaxBitfieldPadding"/> bytes takes one array line: a struct claiming 4 GiB is one line, not
+    /// 500 million (the output stays proportional to the input).
+    /// </summary>
     private void Pad(long from, long to)
     {
         long cursor = from;
+        long firstByte = (cursor + 7) / 8;
+        long lastByte = to / 8;
+        if (lastByte - firstByte > MaxBitfieldPadding)
+        {
+            Pad(cursor, firstByte * 8);
+            Line();
+            W("char __kscope_pad_"u8);
+            _out.Number(firstByte);
+            _out.Byte((byte)'[');
+            _out.Number(lastByte - firstByte);
+            W("];\n"u8);
+            cursor = lastByte * 8;
+        }
         while (cursor < to)
         {
             long gap = to - cursor;

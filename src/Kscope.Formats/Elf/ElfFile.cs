@@ -87,9 +87,6 @@ public sealed class ElfFile
         }
     }
 
-    /// <summary>Reads a whole file and parses it.</summary>
-    public static ElfFile Load(string path) => Parse(File.ReadAllBytes(path));
-
     /// <summary>Quick check of the magic, without parsing.</summary>
     public static bool IsElf(ReadOnlySpan<byte> data) =>
         data.Length >= 4 && data[0] == 0x7f && data[1] == (byte)'E' && data[2] == (byte)'L' && data[3] == (byte)'F';
@@ -175,16 +172,82 @@ public sealed class ElfFile
             {
                 throw r.Error(54, $"e_phentsize {phentsize} is smaller than {ProgramHeaderSize}");
             }
-            phdrs = new ElfProgramHeader[phnum];
+            // The table must lie in the file before anything is sized by its count (e_phnum 0xffff takes the
+            // count from section 0's sh_info: up to 2^32 - 1).
             SpanReader table = Range(r, phoff, (ulong)phentsize * phnum, "program header table");
+            phdrs = new ElfProgramHeader[phnum];
             for (int i = 0; i < phdrs.Length; i++)
             {
+                long at = table.AbsoluteOffset;
                 SpanReader p = table.Sub(phentsize);
-                phdrs[i] = new ElfProgramHeader((ElfSegmentType)p.U32(), p.U32(), p.U64(), p.U64(), p.U64(), p.U64(), p.U64(), p.U64());
+                var ph = new ElfProgramHeader((ElfSegmentType)p.U32(), p.U32(), p.U64(), p.U64(), p.U64(), p.U64(), p.U64(), p.U64());
+                ValidateProgramHeader(r, ph, i, at);
+                phdrs[i] = ph;
             }
         }
 
         return new ElfFile(data, bigEndian, type, machine, osAbi, entry, flags, sections, phdrs);
+    }
+
+    /// <summary>
+    /// A program header's ranges must not wrap past 2^64 (offset + filesz, vaddr + memsz) and a PT_LOAD's file
+    /// part must not exceed its memory size. A segment may extend past the end of the file (separate debug info
+    /// keeps the original headers): readers go through <see cref="TryRead"/>, which checks the file's length.
+    /// </summary>
+    private static void ValidateProgramHeader(SpanReader r, ElfProgramHeader p, int index, long at)
+    {
+        if (p.FileSize > ulong.MaxValue - p.Offset)
+        {
+            throw r.Error(at, $"program header {index}: p_offset 0x{p.Offset:x} + p_filesz 0x{p.FileSize:x} wraps past 2^64");
+        }
+        if (p.MemorySize > ulong.MaxValue - p.VirtualAddress)
+        {
+            throw r.Error(at, $"program header {index}: p_vaddr 0x{p.VirtualAddress:x} + p_memsz 0x{p.MemorySize:x} wraps past 2^64");
+        }
+        if (p.Type == ElfSegmentType.Load && p.FileSize > p.MemorySize)
+        {
+            throw r.Error(at, $"program header {index}: PT_LOAD p_filesz 0x{p.FileSize:x} is larger than p_memsz 0x{p.MemorySize:x}");
+        }
+    }
+
+    /// <summary>
+    /// The <paramref name="length"/> file bytes at virtual address <paramref name="virtualAddress"/> (one PT_LOAD
+    /// segment's file part), or false when they are not all in the file. Every bound is checked without wrapping.
+    /// </summary>
+    public bool TryRead(ulong virtualAddress, int length, out ReadOnlyMemory<byte> bytes)
+    {
+        bytes = default;
+        if (length < 0)
+        {
+            return false;
+        }
+        foreach (ElfProgramHeader p in _programHeaders)
+        {
+            if (p.Type == ElfSegmentType.Load && virtualAddress >= p.VirtualAddress && virtualAddress - p.VirtualAddress < p.FileSize)
+            {
+                ulong inSegment = virtualAddress - p.VirtualAddress;
+                ulong offset = p.Offset + inSegment;
+                if ((ulong)length > p.FileSize - inSegment || offset > (ulong)_data.Length || (ulong)length > (ulong)_data.Length - offset)
+                {
+                    return false;
+                }
+                bytes = _data.Slice((int)offset, length);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A program header's file bytes, or false when the segment does not lie inside the file.</summary>
+    public bool TryReadSegment(ElfProgramHeader segment, out ReadOnlyMemory<byte> bytes)
+    {
+        bytes = default;
+        if (segment.Offset > (ulong)_data.Length || segment.FileSize > (ulong)_data.Length - segment.Offset)
+        {
+            return false;
+        }
+        bytes = _data.Slice((int)segment.Offset, (int)segment.FileSize);
+        return true;
     }
 
     /// <summary>The first section with this name, or null.</summary>

@@ -40,7 +40,8 @@ public static class EmbeddedBpfObjects
             if (TryRead(file, at, out EmbeddedBpfObject? obj))
             {
                 found.Add(obj!);
-                from = at + obj!.Length;
+                // Progress is guaranteed: an object is at least a header and one section header long.
+                from = at + Math.Max(obj!.Length, 1);
             }
             else
             {
@@ -99,11 +100,14 @@ public static class EmbeddedBpfObjects
         {
             throw new MalformedDataException(Format, at + 62, $"BPF ELF header at 0x{at:x}: e_shstrndx {shstrndx} is not below e_shnum {shnum}");
         }
-        ulong length = shoff + ((ulong)shnum * SectionHeaderSize);
-        if (length > (ulong)(file.Length - at))
+        // shoff is any 64-bit value: compare it with the room left before adding (shoff + shnum*64 could wrap).
+        ulong room = (ulong)(file.Length - at);
+        ulong tableSize = (ulong)shnum * SectionHeaderSize;
+        if (shoff > room || tableSize > room - shoff)
         {
-            throw new MalformedDataException(Format, at + 40, $"BPF ELF object at 0x{at:x}: its section header table ends at 0x{(ulong)at + length:x}, past the end of the file (0x{file.Length:x})");
+            throw new MalformedDataException(Format, at + 40, $"BPF ELF object at 0x{at:x}: its section header table [0x{shoff:x}, +0x{tableSize:x}) runs past the end of the file (0x{file.Length:x})");
         }
+        ulong length = shoff + tableSize;
         var table = new SpanReader(file.Slice(at + (int)shoff, shnum * SectionHeaderSize), Format, bigEndian, at + (long)shoff);
         for (int i = 0; i < shnum; i++)
         {

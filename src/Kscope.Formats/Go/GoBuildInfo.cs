@@ -89,11 +89,10 @@ public sealed class GoBuildInfo
             baseOffset = 0;
             foreach (ElfProgramHeader p in elf.ProgramHeaders)
             {
-                if (p.Type != ElfSegmentType.Load || (p.Flags & ElfProgramHeader.FlagWrite) == 0 || p.Offset + p.FileSize > (ulong)elf.Data.Length)
+                if (p.Type != ElfSegmentType.Load || (p.Flags & ElfProgramHeader.FlagWrite) == 0 || !elf.TryReadSegment(p, out ReadOnlyMemory<byte> seg))
                 {
                     continue;
                 }
-                ReadOnlyMemory<byte> seg = elf.Data.Slice((int)p.Offset, (int)p.FileSize);
                 for (int i = 0; i + 32 <= seg.Length; i += 16)
                 {
                     if (seg.Span.Slice(i, 14).SequenceEqual(s_magic))
@@ -113,8 +112,7 @@ public sealed class GoBuildInfo
                 return null;
             }
         }
-        return Parse(data.Span, baseOffset, (address, length) =>
-            elf.TryGetFileOffset(address, out ulong off) && off + (ulong)length <= (ulong)elf.Data.Length ? elf.Data.Slice((int)off, length) : null);
+        return Parse(data.Span, baseOffset, (address, length) => elf.TryRead(address, length, out ReadOnlyMemory<byte> bytes) ? bytes : (ReadOnlyMemory<byte>?)null);
     }
 
     /// <summary>Parses the buildinfo blob; <paramref name="readAt"/> resolves pointers (pre-1.18 layout).</summary>
@@ -147,13 +145,14 @@ public sealed class GoBuildInfo
                 : (big ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b));
             byte[] GoString(ulong headerAddress, long at)
             {
+                // readAt's answer is checked for length too: a resolver may hand back fewer bytes than asked.
                 ReadOnlyMemory<byte>? h = readAt(headerAddress, ptrSize * 2);
-                if (h is not { } hdr)
+                if (h is not { } hdr || hdr.Length < ptrSize * 2)
                 {
                     throw new MalformedDataException(Format, at, $"string header at 0x{headerAddress:x} outside the file");
                 }
                 ulong p = Ptr(hdr.Span), n = Ptr(hdr.Span[ptrSize..]);
-                if (n > 1 << 24 || readAt(p, (int)n) is not { } bytes)
+                if (n > 1 << 24 || readAt(p, (int)n) is not { } bytes || bytes.Length != (int)n)
                 {
                     throw new MalformedDataException(Format, at, $"string at 0x{p:x} (+{n}) outside the file");
                 }

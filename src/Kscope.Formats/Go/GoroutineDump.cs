@@ -63,6 +63,11 @@ public static class GoroutineDump
         {
             throw new MalformedDataException(Format, source, headerLine, $"goroutine header without '[state]:': '{Clip(header)}'");
         }
+        if (open <= "goroutine ".Length)
+        {
+            // "goroutine [running]:": the id is missing (the slice below would start after it ends).
+            throw new MalformedDataException(Format, source, headerLine, $"goroutine header without an id: '{Clip(header)}'");
+        }
         string idText = header["goroutine ".Length..open];
         int space = idText.IndexOf(' ');
         if (space >= 0)

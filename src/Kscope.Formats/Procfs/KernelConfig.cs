@@ -1,3 +1,5 @@
+using Kscope.Formats.Compression;
+
 namespace Kscope.Formats.Procfs;
 
 /// <summary>
@@ -15,6 +17,23 @@ public sealed class KernelConfig
 
     /// <summary>"y", "m", a string or number, "n" when "is not set", null when not mentioned at all.</summary>
     public string? this[string name] => _options.TryGetValue(Strip(name), out string? v) ? v : null;
+
+    /// <summary>Largest config accepted (a gzip bomb guard): Debian's full x86_64 config is about 280 KB.</summary>
+    public const int MaxBytes = 16 << 20;
+
+    /// <summary>A config file's bytes, gunzipped first when they are gzip (/proc/config.gz), at most <see cref="MaxBytes"/>.</summary>
+    public static KernelConfig Read(ReadOnlySpan<byte> data, string source = "/proc/config.gz")
+    {
+        if (Gzip.IsGzip(data))
+        {
+            return Parse(System.Text.Encoding.UTF8.GetString(Gzip.Decompress(data, MaxBytes, Format)), source);
+        }
+        if (data.Length > MaxBytes)
+        {
+            throw new MalformedDataException(Format, MaxBytes, $"{source}: larger than {MaxBytes} bytes");
+        }
+        return Parse(System.Text.Encoding.UTF8.GetString(data), source);
+    }
 
     public static KernelConfig Parse(string text, string source = "/proc/config.gz")
     {

@@ -4,6 +4,8 @@ using Kscope.Kernel.Tracing;
 namespace Kscope.Kernel.Bpf;
 
 using Kscope.Native;
+using Kscope.Native.Bpf;
+using Kscope.Native.Perf;
 
 /// <summary>
 /// Attaching loaded programs. Perf-based points (tracepoint, kprobe, uprobe, perf_event) open a perf
@@ -109,7 +111,15 @@ public static unsafe class Attach
     public static Link PerfEvent(Program program, SafeFd perfEvent, string? description = null)
     {
         string what = description ?? "perf_event";
-        RequireType(program, what, ProgramType.PerfEvent);
+        try
+        {
+            RequireType(program, what, ProgramType.PerfEvent);
+        }
+        catch
+        {
+            perfEvent.Dispose(); // owned from the call on, also when refused
+            throw;
+        }
         return BindPerfEvent(program, perfEvent, what, LinkKind.PerfEvent);
     }
 
@@ -180,7 +190,7 @@ public static unsafe class Attach
         ElfFile elf;
         try
         {
-            elf = ElfFile.Load(binaryPath);
+            elf = ElfFile.Parse(InputFile.ReadAllBytes(binaryPath));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 
 namespace Kscope.Kernel.Bpf;
 
+// In this namespace "Asm" names the namespace Kscope.Kernel.Bpf.Asm, so the assembler class is written Asm.Asm.
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>
 /// Feature probes: ask the kernel (load a tiny program, create a tiny map), never guess from the
@@ -15,20 +18,20 @@ public static unsafe class Features
 
     /// <summary>Can a program of this type be loaded? (Tracing, Ext and LSM need a BTF attach target: see <see cref="TracingPrograms"/>.)</summary>
     public static FeatureStatus HasProgramType(ProgramType type) =>
-        s_cache.GetOrAdd($"prog:{type}", _ => ProbeProgram(type, ExpectedAttachFor(type), null, out _));
+        Cached($"prog:{type}", () => ProbeProgram(type, ExpectedAttachFor(type), null, out _));
 
     /// <summary>Can a map of this type be created?</summary>
-    public static FeatureStatus HasMapType(MapType type) => s_cache.GetOrAdd($"map:{type}", _ => ProbeMap(type));
+    public static FeatureStatus HasMapType(MapType type) => Cached($"map:{type}", () => ProbeMap(type));
 
     /// <summary>Can a program of <paramref name="type"/> call <paramref name="helperId"/>? (The bpftool method: read the verifier's answer.)</summary>
     public static FeatureStatus Helper(ProgramType type, int helperId) =>
-        s_cache.GetOrAdd($"helper:{type}:{helperId}", _ =>
+        Cached($"helper:{type}:{helperId}", () =>
         {
             if (HasProgramType(type) != FeatureStatus.Present)
             {
                 return HasProgramType(type) == FeatureStatus.Absent ? FeatureStatus.Absent : FeatureStatus.Unknown;
             }
-            var insns = new InstructionList { Asm.Call(helperId), Asm.Mov.Imm(Register.R0, 0), Asm.Exit() };
+            var insns = new InstructionList { Asm.Asm.Call(helperId), Asm.Asm.Mov.Imm(Register.R0, 0), Asm.Asm.Exit() };
             FeatureStatus loaded = ProbeProgram(type, ExpectedAttachFor(type), insns, out string log);
             if (loaded == FeatureStatus.Present)
             {
@@ -46,14 +49,19 @@ public static unsafe class Features
     /// <summary>BPF_LINK_CREATE with BPF_PERF_EVENT (5.15): perf-based attach points get a real bpf_link.</summary>
     public static bool HasPerfLink() => PerfLink() == FeatureStatus.Present;
 
-    public static FeatureStatus PerfLink() => s_cache.GetOrAdd("link:perf_event", _ =>
+    public static FeatureStatus PerfLink() => Cached("link:perf_event", () =>
     {
         try
         {
             using Program p = LoadTrivial(ProgramType.Tracepoint, null);
+            // Target fd -1: a kernel with perf links looks the fd up (EBADF); one without refuses the attach type (EINVAL).
             var attr = new LinkCreateAttr { ProgFd = (uint)p.Fd.Value, TargetFd = uint.MaxValue, AttachType = (uint)AttachType.PerfEvent };
-            Bpf.Invoke(BpfCommand.LinkCreate, ref attr, out Errno errno);
-            return errno == Errno.EBADF ? FeatureStatus.Present : errno is Errno.EPERM ? FeatureStatus.Unknown : FeatureStatus.Absent;
+            using SafeFd link = Bpf.LinkCreate(ref attr);
+            return FeatureStatus.Present; // never: no perf event has fd -1
+        }
+        catch (KernelException e) when (e.Errno == Errno.EBADF)
+        {
+            return FeatureStatus.Present;
         }
         catch (KernelPermissionException)
         {
@@ -74,7 +82,7 @@ public static unsafe class Features
         Directory.Exists("/sys/bus/event_source/devices/uprobe") ? FeatureStatus.Present : FeatureStatus.Absent;
 
     /// <summary>Raw tracepoint attach (BPF_RAW_TRACEPOINT_OPEN, 4.17).</summary>
-    public static FeatureStatus RawTracepointLink() => s_cache.GetOrAdd("link:raw_tracepoint", _ =>
+    public static FeatureStatus RawTracepointLink() => Cached("link:raw_tracepoint", () =>
     {
         try
         {
@@ -98,7 +106,7 @@ public static unsafe class Features
     /// resolve" and yields Unknown.
     /// </summary>
     public static FeatureStatus TracingPrograms(ProgramType type, AttachType attach, uint attachBtfId) =>
-        s_cache.GetOrAdd($"tracing:{type}:{attach}", _ =>
+        Cached($"tracing:{type}:{attach}", () =>
         {
             // No shortcut through HasProgramType: a kernel can refuse fentry (what the type probe tries) and
             // still load tp_btf programs (6.18 with lockdown=integrity does).
@@ -112,7 +120,7 @@ public static unsafe class Features
                 Type = type,
                 ExpectedAttachType = attach,
                 AttachBtfId = attachBtfId,
-                Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+                Instructions = new InstructionList { Asm.Asm.Mov.Imm(Register.R0, 0), Asm.Asm.Exit() },
             };
             try
             {
@@ -138,6 +146,20 @@ public static unsafe class Features
     /// <summary>Forgets cached answers (tests).</summary>
     internal static void Reset() => s_cache.Clear();
 
+    /// <summary>
+    /// A probe's verdict, probed once per process. Unknown is not kept: it comes from a transient condition
+    /// (no descriptor to spare, no memory, a permission dropped for a while), and a later call may decide.
+    /// </summary>
+    private static FeatureStatus Cached(string key, Func<FeatureStatus> probe)
+    {
+        if (s_cache.TryGetValue(key, out FeatureStatus known))
+        {
+            return known;
+        }
+        FeatureStatus status = probe();
+        return status == FeatureStatus.Unknown ? status : s_cache.GetOrAdd(key, status);
+    }
+
     internal static AttachType? ExpectedAttachFor(ProgramType type) => type switch
     {
         ProgramType.CgroupSockAddr => AttachType.CgroupInet4Connect,
@@ -153,7 +175,7 @@ public static unsafe class Features
             Name = "kscope_probe",
             Type = type,
             ExpectedAttachType = attach,
-            Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+            Instructions = new InstructionList { Asm.Asm.Mov.Imm(Register.R0, 0), Asm.Asm.Exit() },
         });
 
     private static FeatureStatus ProbeProgram(ProgramType type, AttachType? attach, InstructionList? insns, out string log)
@@ -175,7 +197,7 @@ public static unsafe class Features
                 Type = type,
                 ExpectedAttachType = attach,
                 Flags = type == ProgramType.Syscall ? 1u << 4 : 0, // BPF_F_SLEEPABLE: syscall programs must be sleepable
-                Instructions = insns ?? new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+                Instructions = insns ?? new InstructionList { Asm.Asm.Mov.Imm(Register.R0, 0), Asm.Asm.Exit() },
             });
             return FeatureStatus.Present;
         }
@@ -211,7 +233,7 @@ public static unsafe class Features
             Type = type,
             ExpectedAttachType = type switch { ProgramType.Tracing => AttachType.TraceFentry, ProgramType.Lsm => AttachType.LsmMac, _ => null },
             AttachBtfId = 1,
-            Instructions = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() },
+            Instructions = new InstructionList { Asm.Asm.Mov.Imm(Register.R0, 0), Asm.Asm.Exit() },
         };
         try
         {

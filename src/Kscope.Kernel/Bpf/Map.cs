@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 
 namespace Kscope.Kernel.Bpf;
 
-// Inside the namespace so 'Bpf' binds to the Kscope.Native.Bpf gateway, not this namespace.
+// Inside the namespace so 'Bpf' binds to the gateway class Kscope.Native.Bpf.Bpf, not this namespace.
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>
 /// A BPF map owned by this process (its fd closes on Dispose). Byte-level operations take spans of the
@@ -132,10 +133,20 @@ public sealed unsafe class Map : IDisposable
     }
 
     /// <summary>Wraps an fd (takes ownership), reading type and sizes from the kernel.</summary>
+    /// <remarks>The fd is owned from the call on: closed when it is not a map or its info cannot be read.</remarks>
     public static Map FromFd(SafeFd fd)
     {
-        BpfMapInfo info = GetInfo(fd);
-        return new Map(fd, ObjectName.Read(new ReadOnlySpan<byte>(info.Name, 16)), (MapType)info.Type, info.KeySize, info.ValueSize, info.MaxEntries, info.MapFlags);
+        try
+        {
+            BpfObjectKind.Require(fd, BpfObjectKind.Map, "open map");
+            BpfMapInfo info = GetInfo(fd);
+            return new Map(fd, ObjectName.Read(new ReadOnlySpan<byte>(info.Name, 16)), (MapType)info.Type, info.KeySize, info.ValueSize, info.MaxEntries, info.MapFlags);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
     }
 
     /// <summary>BPF_OBJ_GET_INFO_BY_FD.</summary>

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using Kscope.Kernel.Perf;
 
 namespace Kscope.Kernel.Bpf;
 
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 /// <summary>
 /// Consumer of a BPF_MAP_TYPE_PERF_EVENT_ARRAY: one PERF_COUNT_SW_BPF_OUTPUT event with an mmap'd ring per
@@ -13,30 +13,140 @@ using Kscope.Native;
 /// record can be up to 4 bytes longer than what the program wrote. PERF_RECORD_LOST records
 /// are summed in <see cref="Lost"/>.
 /// </summary>
-public sealed class PerfBufReader : IDisposable
+/// <remarks>
+/// Each CPU's <see cref="PerfRing"/> holds a reference on its mapping while it is read, so a
+/// <see cref="BufferReader.Dispose"/> from another thread unmaps only after the read in progress.
+/// </remarks>
+public sealed class PerfBufReader : BufferReader
 {
-    private const ulong CancelCookie = ulong.MaxValue;
-
     private readonly Map _map;
-    private readonly List<PerfEvent> _events = new();
-    private readonly Epoll _epoll;
-    private readonly SafeFd _cancel;
+    private readonly PerfEvent[] _events;
 
     /// <param name="map">The perf event array.</param>
     /// <param name="pagesPerCpu">Data pages per CPU ring (a power of two).</param>
     /// <param name="wakeupEvents">Wake the reader every N records (1 = lowest latency).</param>
     public PerfBufReader(Map map, int pagesPerCpu = 8, uint wakeupEvents = 1)
+        : this(map, Open(map, pagesPerCpu, wakeupEvents))
+    {
+    }
+
+    private PerfBufReader(Map map, (Poller Poller, PerfEvent[] Events) parts)
+        : base(parts.Poller)
+    {
+        _map = map;
+        _events = parts.Events;
+    }
+
+    /// <summary>Records the kernel dropped because a CPU's ring was full (sum of PERF_RECORD_LOST).</summary>
+    public ulong Lost
+    {
+        get
+        {
+            ulong lost = 0;
+            foreach (PerfEvent e in _events)
+            {
+                lost += e.Ring!.Lost;
+            }
+            return lost;
+        }
+    }
+
+    public override bool HasData
+    {
+        get
+        {
+            foreach (PerfEvent e in _events)
+            {
+                if (e.Ring!.HasData)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Drains every CPU's ring (up to <paramref name="max"/> samples); zero-copy spans of each sample's raw bytes.</summary>
+    /// <remarks>References on every ring are taken first: a read either throws <see cref="ObjectDisposedException"/> or drains them all.</remarks>
+    public override int Read(RecordHandler handler, int max = int.MaxValue)
+    {
+        int acquired = 0;
+        try
+        {
+            for (; acquired < _events.Length; acquired++)
+            {
+                bool added = false;
+                Acquire(_events[acquired].Ring!.Mapping, ref added);
+            }
+            return ReadAcquired(handler, max);
+        }
+        finally
+        {
+            for (int i = 0; i < acquired; i++)
+            {
+                _events[i].Ring!.Mapping.DangerousRelease();
+            }
+        }
+    }
+
+    private int ReadAcquired(RecordHandler handler, int max)
+    {
+        int delivered = 0;
+        foreach (PerfEvent e in _events)
+        {
+            if (delivered >= max)
+            {
+                break;
+            }
+            int cpu = e.Cpu;
+            PerfRecordHandler sample = (header, body) =>
+            {
+                if (header.Type == (uint)PerfRecordType.Sample && body.Length >= 4)
+                {
+                    int size = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(body), (uint)(body.Length - 4));
+                    handler(cpu, body.Slice(4, size));
+                    delivered++;
+                }
+            };
+            if (max == int.MaxValue)
+            {
+                e.Ring!.ReadHeld(sample);
+            }
+            else
+            {
+                // One ring record per call, so that samples beyond max stay in the ring (LOST and other records are
+                // consumed on the way).
+                while (delivered < max && e.Ring!.ReadHeld(sample, 1) > 0)
+                {
+                }
+            }
+        }
+        Delivered += (ulong)delivered;
+        return delivered;
+    }
+
+    public override string ToString() => $"perf buffer reader of {_map}";
+
+    private protected override void ReleaseResources()
+    {
+        foreach (PerfEvent e in _events)
+        {
+            e.Dispose();
+        }
+    }
+
+    /// <summary>Opens, maps and registers one event per online CPU; on failure closes whatever it had opened.</summary>
+    private static (Poller, PerfEvent[]) Open(Map map, int pagesPerCpu, uint wakeupEvents)
     {
         if (map.Type != MapType.PerfEventArray)
         {
             throw new ArgumentException($"{map} is not a perf event array", nameof(map));
         }
-        _map = map;
-        _epoll = new Epoll();
-        _cancel = EventFd.Create();
+        var events = new List<PerfEvent>();
+        Poller? poller = null;
         try
         {
-            _epoll.Add(_cancel, Epoll.In, CancelCookie);
+            poller = new Poller();
             int cpus = Math.Min(PossibleCpus.Count, (int)map.MaxEntries);
             for (int cpu = 0; cpu < cpus; cpu++)
             {
@@ -57,112 +167,19 @@ public sealed class PerfBufReader : IDisposable
                 {
                     continue; // offline CPU
                 }
-                _events.Add(perf);
+                events.Add(perf);
                 perf.MapRing(pagesPerCpu);
                 map.Update(cpu, perf.Fd.Value);
-                _epoll.Add(perf.Fd, Epoll.In, (ulong)cpu);
+                poller.Add(perf.Fd, (ulong)cpu);
                 perf.Enable();
             }
+            return (poller, events.ToArray());
         }
         catch
         {
-            Dispose();
+            events.ForEach(e => e.Dispose());
+            poller?.Dispose();
             throw;
         }
     }
-
-    /// <summary>Records delivered to handlers.</summary>
-    public ulong Delivered { get; private set; }
-
-    /// <summary>Records the kernel dropped because a CPU's ring was full (sum of PERF_RECORD_LOST).</summary>
-    public ulong Lost
-    {
-        get
-        {
-            ulong lost = 0;
-            foreach (PerfEvent e in _events)
-            {
-                lost += e.Ring!.Lost;
-            }
-            return lost;
-        }
-    }
-
-    /// <summary>Drains every CPU's ring; zero-copy spans of each sample's raw bytes.</summary>
-    public int Read(RecordHandler handler)
-    {
-        int delivered = 0;
-        foreach (PerfEvent e in _events)
-        {
-            int cpu = e.Cpu;
-            e.Ring!.Read((header, body) =>
-            {
-                if (header.Type == (uint)PerfRecordType.Sample && body.Length >= 4)
-                {
-                    int size = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(body), (uint)(body.Length - 4));
-                    handler(cpu, body.Slice(4, size));
-                    delivered++;
-                }
-            });
-        }
-        Delivered += (ulong)delivered;
-        return delivered;
-    }
-
-    /// <summary>Waits for any CPU's ring to signal, the timeout, or <see cref="Cancel"/>.</summary>
-    public bool Wait(int timeoutMilliseconds)
-    {
-        foreach (PerfEvent e in _events)
-        {
-            if (e.Ring!.HasData)
-            {
-                return true;
-            }
-        }
-        Span<EpollEvent> events = stackalloc EpollEvent[8];
-        int n = _epoll.Wait(events, timeoutMilliseconds);
-        for (int i = 0; i < n; i++)
-        {
-            if (events[i].Data == CancelCookie)
-            {
-                return false;
-            }
-        }
-        return n > 0;
-    }
-
-    public void Cancel() => EventFd.Signal(_cancel);
-
-    /// <summary>Every record as a copy, until cancelled.</summary>
-    public async IAsyncEnumerable<BufferRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using CancellationTokenRegistration registration = cancellationToken.Register(Cancel);
-        var batch = new List<BufferRecord>();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            Read((cpu, data) => batch.Add(new BufferRecord(cpu, data.ToArray())));
-            foreach (BufferRecord r in batch)
-            {
-                yield return r;
-            }
-            if (batch.Count == 0)
-            {
-                await Task.Run(() => Wait(250), CancellationToken.None).ConfigureAwait(false);
-            }
-            batch.Clear();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (PerfEvent e in _events)
-        {
-            e.Dispose();
-        }
-        _events.Clear();
-        _epoll.Dispose();
-        _cancel.Dispose();
-    }
-
-    public override string ToString() => $"perf buffer reader of {_map}";
 }

@@ -1,6 +1,7 @@
 namespace Kscope.Kernel.Bpf;
 
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>bpffs pinning: BPF_OBJ_PIN / BPF_OBJ_GET, mounting bpffs on /sys/fs/bpf when it is missing.</summary>
 public static unsafe class Pinning

@@ -2,7 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Kscope.Kernel.Bpf;
 
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>
 /// A loaded BPF program (its fd closes on Dispose). <see cref="Load"/> runs the verifier: first without a
@@ -105,8 +107,8 @@ public sealed unsafe class Program : IDisposable
         bool withBtf = btf is not null && spec.FuncInfo is { Length: > 0 };
         fixed (byte* insns = code)
         fixed (byte* lic = license)
-        fixed (byte* funcInfo = spec.FuncInfo)
-        fixed (byte* lineInfo = spec.LineInfo)
+        fixed (BpfFuncInfo* funcInfo = spec.FuncInfo)
+        fixed (BpfLineInfo* lineInfo = spec.LineInfo)
         {
             var attr = new ProgLoadAttr
             {
@@ -123,14 +125,14 @@ public sealed unsafe class Program : IDisposable
             if (withBtf)
             {
                 attr.ProgBtfFd = (uint)btf!.Value;
-                attr.FuncInfoRecSize = 8;
+                attr.FuncInfoRecSize = (uint)sizeof(BpfFuncInfo);
                 attr.FuncInfo = (ulong)funcInfo;
-                attr.FuncInfoCnt = (uint)(spec.FuncInfo!.Length / 8);
+                attr.FuncInfoCnt = (uint)spec.FuncInfo!.Length;
                 if (spec.LineInfo is { Length: > 0 })
                 {
-                    attr.LineInfoRecSize = 16;
+                    attr.LineInfoRecSize = (uint)sizeof(BpfLineInfo);
                     attr.LineInfo = (ulong)lineInfo;
-                    attr.LineInfoCnt = (uint)(spec.LineInfo.Length / 16);
+                    attr.LineInfoCnt = (uint)spec.LineInfo.Length;
                 }
             }
             if (options.AttachBtfObjFd is { } objFd)
@@ -148,14 +150,10 @@ public sealed unsafe class Program : IDisposable
                     attr.LogSize = logSize;
                     attr.LogBuf = (ulong)logBuf;
                     attr.LogTrueSize = 0;
-                    int fd = Bpf.Invoke(BpfCommand.ProgLoad, ref attr, out Errno errno);
-                    for (int retry = 0; fd < 0 && errno == Errno.EAGAIN && retry < 5; retry++)
+                    Errno errno = Bpf.TryProgLoad(ref attr, out SafeFd? fd); // the gateway retries EAGAIN
+                    if (fd is not null)
                     {
-                        fd = Bpf.Invoke(BpfCommand.ProgLoad, ref attr, out errno);
-                    }
-                    if (fd >= 0)
-                    {
-                        return new Program(new SafeFd(fd), spec.Name, spec.Type, spec) { VerifierLog = log is null ? null : ObjectText(log) };
+                        return new Program(fd, spec.Name, spec.Type, spec) { VerifierLog = log is null ? null : ObjectText(log) };
                     }
                     if (errno is Errno.EPERM && log is null)
                     {
@@ -176,8 +174,9 @@ public sealed unsafe class Program : IDisposable
                         continue;
                     }
                     string text = ObjectText(log);
-                    if (text.Length == 0)
+                    if (text.Length == 0 || errno is Errno.EMFILE or Errno.ENFILE)
                     {
+                        // No log, or the program verified and only its descriptor could not be made: not a verdict.
                         throw KernelException.FromErrno($"load program '{spec.Name}' ({spec.Type})", errno, Bpf.Error(BpfCommand.ProgLoad, errno).Hint);
                     }
                     throw new VerifierException(spec.Name, errno, text, errno == Errno.ENOSPC);
@@ -196,10 +195,21 @@ public sealed unsafe class Program : IDisposable
         return FromFd(Bpf.ProgGetFdById(ref attr));
     }
 
+    /// <summary>Wraps an fd (takes ownership), reading name and type from the kernel.</summary>
+    /// <remarks>The fd is owned from the call on: closed when it is not a program or its info cannot be read.</remarks>
     public static Program FromFd(SafeFd fd)
     {
-        BpfProgInfo info = GetInfo(fd);
-        return new Program(fd, ObjectName.Read(new ReadOnlySpan<byte>(info.Name, 16)), (ProgramType)info.Type, null);
+        try
+        {
+            BpfObjectKind.Require(fd, BpfObjectKind.Program, "open program");
+            BpfProgInfo info = GetInfo(fd);
+            return new Program(fd, ObjectName.Read(new ReadOnlySpan<byte>(info.Name, 16)), (ProgramType)info.Type, null);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Ids of every program loaded in the kernel.</summary>

@@ -1,5 +1,10 @@
 namespace Kscope.Kernel.Bpf;
 
+using Kscope.Kernel.Bpf.Asm;
+using Kscope.Kernel.Bpf.Loader;
+using Kscope.Native;
+using Kscope.Native.Bpf;
+
 /// <summary>
 /// A program before it meets the kernel (cilium/ebpf's ProgramSpec): instructions with unresolved map
 /// references, type, attach point and BTF metadata. <see cref="Program.Load"/> resolves and loads it.
@@ -25,11 +30,11 @@ public sealed record ProgramSpec
     /// <summary>kern_version (needed by kprobe programs on kernels before 5.0).</summary>
     public uint KernelVersion { get; init; }
 
-    /// <summary>Encoded bpf_func_info records (8 bytes each) relative to this program's instructions, or null.</summary>
-    public byte[]? FuncInfo { get; init; }
+    /// <summary>struct bpf_func_info records (instruction offsets relative to this program's instructions), or null.</summary>
+    public BpfFuncInfo[]? FuncInfo { get; init; }
 
-    /// <summary>Encoded bpf_line_info records (16 bytes each), or null.</summary>
-    public byte[]? LineInfo { get; init; }
+    /// <summary>struct bpf_line_info records, or null.</summary>
+    public BpfLineInfo[]? LineInfo { get; init; }
 
     /// <summary>Program flags (BPF_F_SLEEPABLE = 1 &lt;&lt; 4 …).</summary>
     public uint Flags { get; init; }

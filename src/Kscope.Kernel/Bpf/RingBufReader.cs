@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Kscope.Kernel.Bpf;
 
 using Kscope.Native;
@@ -12,68 +10,91 @@ using Kscope.Native;
 /// padded to 8 bytes. Records the program discarded are counted in <see cref="Discarded"/>; records
 /// the program could not reserve never reach the ring, so the program must count those itself.
 /// </summary>
-public sealed unsafe class RingBufReader : IDisposable
+/// <remarks>
+/// Every access to the shared pages (<see cref="Read"/>, <see cref="Pending"/>, <see cref="Wait"/>) holds
+/// a reference on both mappings: a <see cref="BufferReader.Dispose"/> from another thread (a gadget
+/// stopping while its producer thread reads) unmaps only after that access ends, never under it.
+/// </remarks>
+public sealed unsafe class RingBufReader : BufferReader
 {
     private const uint BusyBit = 1u << 31;
     private const uint DiscardBit = 1u << 30;
     private const int HeaderSize = 8;
-    private const ulong CancelCookie = ulong.MaxValue;
 
     private readonly Map _map;
     private readonly MemoryMapping _consumer;
     private readonly MemoryMapping _producer;
-    private readonly byte* _data;
+    private readonly nint _dataOffset;
     private readonly ulong _mask;
-    private readonly Epoll _epoll;
-    private readonly SafeFd _cancel;
 
     public RingBufReader(Map map)
+        : this(map, Open(map))
     {
-        if (map.Type != MapType.RingBuf)
-        {
-            throw new ArgumentException($"{map} is not a ring buffer", nameof(map));
-        }
-        _map = map;
-        int page = MemoryMapping.PageSize;
-        var consumer = MemoryMapping.Map(map.Fd, (nuint)page, MemoryMapping.ProtRead | MemoryMapping.ProtWrite, MemoryMapping.MapShared, 0, $"mmap ring buffer '{map.Name}' consumer page");
-        MemoryMapping? producer = null;
-        Epoll? epoll = null;
-        try
-        {
-            producer = MemoryMapping.Map(map.Fd, (nuint)page + 2 * (nuint)map.MaxEntries, MemoryMapping.ProtRead, MemoryMapping.MapShared, page, $"mmap ring buffer '{map.Name}' data");
-            epoll = new Epoll();
-            epoll.Add(map.Fd, Epoll.In, 0);
-            _cancel = EventFd.Create();
-            epoll.Add(_cancel, Epoll.In, CancelCookie);
-        }
-        catch
-        {
-            consumer.Dispose();
-            producer?.Dispose();
-            epoll?.Dispose();
-            throw;
-        }
-        _consumer = consumer;
-        _producer = producer;
-        _epoll = epoll;
-        _data = producer.Pointer + page;
-        _mask = map.MaxEntries - 1;
     }
 
-    /// <summary>Records handed to a handler.</summary>
-    public ulong Delivered { get; private set; }
+    private RingBufReader(Map map, (Poller Poller, MemoryMapping Consumer, MemoryMapping Producer) parts)
+        : base(parts.Poller)
+    {
+        _map = map;
+        _consumer = parts.Consumer;
+        _producer = parts.Producer;
+        _dataOffset = MemoryMapping.PageSize;
+        _mask = map.MaxEntries - 1;
+    }
 
     /// <summary>Records the program reserved and then discarded (bpf_ringbuf_discard).</summary>
     public ulong Discarded { get; private set; }
 
     /// <summary>Bytes written by producers and not yet consumed.</summary>
-    public ulong Pending => Volatile.Read(ref *(ulong*)_producer.Pointer) - Volatile.Read(ref *(ulong*)_consumer.Pointer);
+    public ulong Pending
+    {
+        get
+        {
+            bool consumer = false, producer = false;
+            try
+            {
+                Acquire(_consumer, ref consumer);
+                Acquire(_producer, ref producer);
+                return Volatile.Read(ref *(ulong*)_producer.Pointer) - Volatile.Read(ref *(ulong*)_consumer.Pointer);
+            }
+            finally
+            {
+                Release(consumer, producer);
+            }
+        }
+    }
+
+    public override bool HasData => Pending > 0;
 
     /// <summary>Consumes every committed record now available (up to <paramref name="max"/>), zero-copy; returns how many were delivered.</summary>
-    public int Read(RecordHandler handler, int max = int.MaxValue)
+    public override int Read(RecordHandler handler, int max = int.MaxValue)
+    {
+        bool consumer = false, producer = false;
+        try
+        {
+            Acquire(_consumer, ref consumer);
+            Acquire(_producer, ref producer);
+            return ReadMapped(handler, max);
+        }
+        finally
+        {
+            Release(consumer, producer);
+        }
+    }
+
+    public override string ToString() => $"ring buffer reader of {_map}";
+
+    private protected override void ReleaseResources()
+    {
+        _producer.Dispose();
+        _consumer.Dispose();
+    }
+
+    private int ReadMapped(RecordHandler handler, int max)
     {
         ulong* consumerPos = (ulong*)_consumer.Pointer;
         ulong* producerPos = (ulong*)_producer.Pointer;
+        byte* data = _producer.Pointer + _dataOffset;
         ulong cons = Volatile.Read(ref *consumerPos);
         int delivered = 0;
         while (delivered < max)
@@ -83,7 +104,7 @@ public sealed unsafe class RingBufReader : IDisposable
             {
                 break;
             }
-            byte* header = _data + (cons & _mask);
+            byte* header = data + (cons & _mask);
             uint len = Volatile.Read(ref *(uint*)header); // acquire: the record body is visible once BUSY clears
             if ((len & BusyBit) != 0)
             {
@@ -106,55 +127,42 @@ public sealed unsafe class RingBufReader : IDisposable
         return delivered;
     }
 
-    /// <summary>Waits until the kernel signals new data, the timeout passes, or <see cref="Cancel"/> is called; true when data may be ready.</summary>
-    public bool Wait(int timeoutMilliseconds)
+    private void Release(bool consumer, bool producer)
     {
-        if (Pending > 0)
+        if (producer)
         {
-            return true;
+            _producer.DangerousRelease();
         }
-        Span<EpollEvent> events = stackalloc EpollEvent[2];
-        int n = _epoll.Wait(events, timeoutMilliseconds);
-        for (int i = 0; i < n; i++)
+        if (consumer)
         {
-            if (events[i].Data == CancelCookie)
-            {
-                return false;
-            }
-        }
-        return n > 0 || Pending > 0;
-    }
-
-    /// <summary>Wakes a blocked <see cref="Wait"/>.</summary>
-    public void Cancel() => EventFd.Signal(_cancel);
-
-    /// <summary>Every record as a copy, until cancelled. Counts (<see cref="Delivered"/>, <see cref="Discarded"/>) stay exact.</summary>
-    public async IAsyncEnumerable<BufferRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using CancellationTokenRegistration registration = cancellationToken.Register(Cancel);
-        var batch = new List<BufferRecord>();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            Read((cpu, data) => batch.Add(new BufferRecord(cpu, data.ToArray())));
-            foreach (BufferRecord r in batch)
-            {
-                yield return r;
-            }
-            batch.Clear();
-            if (Pending == 0)
-            {
-                await Task.Run(() => Wait(250), CancellationToken.None).ConfigureAwait(false);
-            }
+            _consumer.DangerousRelease();
         }
     }
 
-    public void Dispose()
+    /// <summary>Maps both areas and registers the map with a new poller; on failure releases whatever it had made.</summary>
+    private static (Poller, MemoryMapping, MemoryMapping) Open(Map map)
     {
-        _epoll.Dispose();
-        _cancel.Dispose();
-        _producer.Dispose();
-        _consumer.Dispose();
+        if (map.Type != MapType.RingBuf)
+        {
+            throw new ArgumentException($"{map} is not a ring buffer", nameof(map));
+        }
+        int page = MemoryMapping.PageSize;
+        MemoryMapping? consumer = null, producer = null;
+        Poller? poller = null;
+        try
+        {
+            consumer = MemoryMapping.Map(map.Fd, (nuint)page, MemoryMapping.ProtRead | MemoryMapping.ProtWrite, MemoryMapping.MapShared, 0, $"mmap ring buffer '{map.Name}' consumer page");
+            producer = MemoryMapping.Map(map.Fd, (nuint)page + 2 * (nuint)map.MaxEntries, MemoryMapping.ProtRead, MemoryMapping.MapShared, page, $"mmap ring buffer '{map.Name}' data");
+            poller = new Poller();
+            poller.Add(map.Fd, 0);
+            return (poller, consumer, producer);
+        }
+        catch
+        {
+            poller?.Dispose();
+            producer?.Dispose();
+            consumer?.Dispose();
+            throw;
+        }
     }
-
-    public override string ToString() => $"ring buffer reader of {_map}";
 }

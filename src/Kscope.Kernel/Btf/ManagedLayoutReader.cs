@@ -1,3 +1,4 @@
+using Kscope.Native;
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Reflection.Metadata;
@@ -68,7 +69,7 @@ public sealed class ManagedLayoutReader : IDisposable
         {
             return null;
         }
-        var pe = new PEReader(File.OpenRead(path));
+        var pe = new PEReader(new MemoryStream(InputFile.ReadAllBytes(path)));
         if (!pe.HasMetadata)
         {
             pe.Dispose();

@@ -65,6 +65,9 @@ public static class VmlinuxBtf
         }
     }
 
+    /// <summary>vmlinux BTF is about 6 MB; 256 MiB is far beyond any kernel's and bounds what a bad file costs.</summary>
+    private const long MaxBtfBytes = 256 << 20;
+
     private static BtfTypes Load(string path, BtfTypes? baseBtf)
     {
         if (!File.Exists(path))
@@ -73,6 +76,6 @@ public static class VmlinuxBtf
                 ? new KernelFeatureNotSupportedException("BTF type information (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)", "5.4")
                 : new KernelFeatureNotSupportedException($"BTF for module '{System.IO.Path.GetFileName(path)}' (CONFIG_DEBUG_INFO_BTF_MODULES, module loaded?)", "5.11");
         }
-        return BtfTypes.Load(path, baseBtf);
+        return BtfTypes.Parse(InputFile.ReadAllBytes(path, MaxBtfBytes), baseBtf);
     }
 }

@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using Kscope.Native;
 using Kscope.Formats.Procfs;
 
 namespace Kscope.Kernel.Host;
@@ -12,12 +12,9 @@ public static class KernelConfigReader
         const string Proc = "/proc/config.gz";
         if (File.Exists(Proc))
         {
-            using var file = new FileStream(Proc, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var reader = new StreamReader(gzip);
-            return new(KernelConfig.Parse(reader.ReadToEnd(), Proc), Proc);
+            return new(KernelConfig.Read(InputFile.ReadAllBytes(Proc, KernelConfig.MaxBytes), Proc), Proc);
         }
-        string boot = $"/boot/config-{Kscope.Native.Posix.Uname().Release}";
-        return File.Exists(boot) ? new(KernelConfig.Parse(File.ReadAllText(boot), boot), boot) : null;
+        string boot = $"/boot/config-{Posix.Uname().Release}";
+        return File.Exists(boot) ? new(KernelConfig.Read(InputFile.ReadAllBytes(boot, KernelConfig.MaxBytes), boot), boot) : null;
     }
 }

@@ -103,7 +103,7 @@ public static class Procfs
         {
             return ReadText(path);
         }
-        catch (KernelException e) when (e.Errno is Errno.ENOENT or Errno.ENODEV or Errno.ENOTDIR)
+        catch (KernelException e) when (e.Errno is Errno.ENOENT or Errno.ENODEV or Errno.ENOTDIR or Errno.ESRCH) // ESRCH: the process exited between open and read
         {
             return null;
         }

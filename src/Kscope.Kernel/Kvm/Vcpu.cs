@@ -11,6 +11,15 @@ namespace Kscope.Kernel.Kvm;
 /// <see cref="VcpuExit.Interrupted"/> promptly: it sets kvm_run.immediate_exit, then sends
 /// <see cref="KickSignal"/> to the thread inside KVM_RUN so the ioctl returns EINTR.
 /// </summary>
+/// <remarks>
+/// Lifetime: the vCPU holds one reference on its fd for as long as it lives (the run loop passes the raw number
+/// to KVM_RUN without per-call reference counting), released by <see cref="Dispose"/> or, for a vCPU nobody
+/// disposed, by its finalizer, so the fd is never left open for the life of the process. <see cref="Dispose"/>
+/// from another thread while <see cref="Run"/> is in progress kicks the run and waits until it has returned
+/// before it unmaps kvm_run and closes the fd; <see cref="Kick"/> racing Dispose is a no-op once disposed.
+/// Spans from <see cref="RunState"/>, <see cref="IoData"/> and <see cref="MmioData"/> are valid on the run
+/// thread until Dispose: stop the loop (Kick) before disposing from elsewhere.
+/// </remarks>
 public sealed unsafe class Vcpu : IDisposable
 {
     private readonly MemoryMapping _runMapping;
@@ -45,7 +54,17 @@ public sealed unsafe class Vcpu : IDisposable
     /// <summary>The shared kvm_run page (valid until disposal).</summary>
     public ref KvmRun RunState => ref *RunPointer;
 
-    private KvmRun* RunPointer => _run;
+    private KvmRun* RunPointer
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                ThrowDisposed();
+            }
+            return _run;
+        }
+    }
 
     internal static Vcpu Create(VirtualMachine vm, int id)
     {
@@ -77,33 +96,42 @@ public sealed unsafe class Vcpu : IDisposable
     /// </summary>
     public VcpuExit Run()
     {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            ThrowDisposed();
-        }
         // A full fence (xchg): pairs with Kick's store of immediate_exit then read of this id (Dekker), so either
-        // Kick sees this thread and signals it, or the kernel sees immediate_exit when KVM_RUN starts.
+        // Kick sees this thread and signals it, or the kernel sees immediate_exit when KVM_RUN starts. It pairs the
+        // same way with Dispose's store of _disposed then read of this id: either Dispose sees the run and waits for
+        // it, or this run sees _disposed here and never touches the fd or the mapping.
         Interlocked.Exchange(ref _runningThreadId, CurrentThreadId);
-        Errno errno;
-        while ((errno = KvmApi.Run(_fd)) == Errno.EAGAIN)
+        try
         {
-            EagainRetries++;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                ThrowDisposed();
+            }
+            Errno errno;
+            while ((errno = KvmApi.Run(_fd)) == Errno.EAGAIN)
+            {
+                EagainRetries++;
+            }
+            if (errno == 0)
+            {
+                KvmRun* run = _run;
+                // The common exit inline; the rest (and every exit's extra fields) in Decode.
+                return run->ExitReason == (uint)KvmExitReason.Io
+                    ? new VcpuExit { Reason = KvmExitReason.Io, IoOut = run->IoDirection == 1, IoPort = run->IoPort, IoSize = run->IoSize, IoCount = run->IoCount }
+                    : Decode(run);
+            }
+            if (errno == Errno.EINTR)
+            {
+                _run->ImmediateExit = 0;
+                return new VcpuExit { Reason = KvmExitReason.Intr, Interrupted = true };
+            }
+            throw RunFailed(errno);
         }
-        Volatile.Write(ref _runningThreadId, 0);
-        if (errno == 0)
+        finally
         {
-            KvmRun* run = _run;
-            // The common exit inline; the rest (and every exit's extra fields) in Decode.
-            return run->ExitReason == (uint)KvmExitReason.Io
-                ? new VcpuExit { Reason = KvmExitReason.Io, IoOut = run->IoDirection == 1, IoPort = run->IoPort, IoSize = run->IoSize, IoCount = run->IoCount }
-                : Decode(run);
+            // Only now, after the exit was read from kvm_run: a Dispose waiting for this run may unmap it.
+            Volatile.Write(ref _runningThreadId, 0);
         }
-        if (errno == Errno.EINTR)
-        {
-            _run->ImmediateExit = 0;
-            return new VcpuExit { Reason = KvmExitReason.Intr, Interrupted = true };
-        }
-        throw RunFailed(errno);
     }
 
     private KernelException RunFailed(Errno errno) => KernelException.FromErrno($"ioctl KVM_RUN (vcpu {Id})", errno);
@@ -114,9 +142,25 @@ public sealed unsafe class Vcpu : IDisposable
     /// </summary>
     public void Kick()
     {
-        Volatile.Write(ref RunState.ImmediateExit, 1);
-        Interlocked.MemoryBarrier();
-        SignalRunningThread();
+        bool added = false;
+        try
+        {
+            _runMapping.DangerousAddRef(ref added); // kvm_run stays mapped while this writes it, even if Dispose runs meanwhile
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // disposed: nothing runs, nothing to kick
+        }
+        try
+        {
+            Volatile.Write(ref _run->ImmediateExit, 1);
+            Interlocked.MemoryBarrier();
+            SignalRunningThread();
+        }
+        finally
+        {
+            _runMapping.DangerousRelease();
+        }
     }
 
     /// <summary>Sends only the signal (no immediate_exit): interrupts a KVM_RUN in progress. False when none was.</summary>
@@ -206,11 +250,26 @@ public sealed unsafe class Vcpu : IDisposable
         }
     }
 
+    /// <summary>
+    /// Unmaps kvm_run and closes the fd. A <see cref="Run"/> in progress on another thread is kicked and waited for
+    /// first (it reads kvm_run after KVM_RUN returns). Idempotent.
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) // a full fence: see Run
         {
             return;
+        }
+        if (Volatile.Read(ref _runningThreadId) is int tid && tid != 0 && tid != CurrentThreadId)
+        {
+            Volatile.Write(ref _run->ImmediateExit, 1);
+            Interlocked.MemoryBarrier();
+            SignalRunningThread();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _runningThreadId) != 0)
+            {
+                spin.SpinOnce(sleep1Threshold: 20);
+            }
         }
         _runMapping.Dispose();
         if (_fdReferenced)
@@ -218,6 +277,20 @@ public sealed unsafe class Vcpu : IDisposable
             Fd.DangerousRelease();
         }
         Fd.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// A vCPU nobody disposed: drop the lifetime reference on the fd, so its SafeFd's own finalizer can close it
+    /// (otherwise the count never reaches zero and the fd stays open for the life of the process). kvm_run is a
+    /// SafeBuffer and unmaps itself. No Run can be in progress: the vCPU is unreachable.
+    /// </summary>
+    ~Vcpu()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _fdReferenced)
+        {
+            Fd.DangerousRelease();
+        }
     }
 
     private void ThrowDisposed() => throw new ObjectDisposedException(nameof(Vcpu), $"vcpu {Id} is disposed");

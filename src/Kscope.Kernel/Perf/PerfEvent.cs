@@ -1,4 +1,5 @@
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Perf;
 

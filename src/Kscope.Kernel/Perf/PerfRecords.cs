@@ -156,14 +156,14 @@ public static class PerfRecords
         }
         var r = new SpanReader(body, "perf sample");
         int pid = 0, tid = 0;
-        ulong time = 0, period = 1;
+        ulong time = 0, period = 1, id = 0;
         ulong[] chain = [];
-        if ((sampleType & SampleIdentifier) != 0) { r.U64(); }
+        if ((sampleType & SampleIdentifier) != 0) { id = r.U64(); }
         if ((sampleType & SampleIp) != 0) { r.U64(); }
         if ((sampleType & SampleTid) != 0) { pid = r.I32(); tid = r.I32(); }
         if ((sampleType & SampleTime) != 0) { time = r.U64(); }
         if ((sampleType & SampleAddr) != 0) { r.U64(); }
-        if ((sampleType & SampleId) != 0) { r.U64(); }
+        if ((sampleType & SampleId) != 0) { id = r.U64(); }
         if ((sampleType & SampleStreamId) != 0) { r.U64(); }
         if ((sampleType & SampleCpu) != 0) { r.U64(); }
         if ((sampleType & SamplePeriod) != 0) { period = r.U64(); }
@@ -180,6 +180,6 @@ public static class PerfRecords
                 chain[i] = r.U64();
             }
         }
-        return new PerfSample(pid, tid, time, period, chain);
+        return new PerfSample(pid, tid, time, period, chain, id);
     }
 }

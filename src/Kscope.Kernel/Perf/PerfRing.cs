@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Perf;
 
@@ -8,7 +9,9 @@ namespace Kscope.Kernel.Perf;
 /// include/uapi/linux/perf_event.h). The kernel advances data_head; this reader walks records from
 /// data_tail, hands each to a callback with a zero-copy span, and publishes the new tail (release
 /// store) so the kernel can reuse the space. PERF_RECORD_LOST records are counted in <see cref="Lost"/>
-/// (and also delivered). Not thread-safe: one reader per ring.
+/// (and also delivered). One reader per ring; <see cref="Dispose"/> may come from any thread: a
+/// <see cref="Read"/> or <see cref="HasData"/> in progress holds a reference on the mapping, so the munmap
+/// waits for it to finish, and later calls throw <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed unsafe class PerfRing : IDisposable
 {
@@ -34,6 +37,9 @@ public sealed unsafe class PerfRing : IDisposable
     /// <summary>Records delivered to a handler so far (PERF_RECORD_LOST ones included).</summary>
     public ulong Delivered { get; private set; }
 
+    /// <summary>The mapping, for readers that hold one reference on several rings across a read (PerfBufReader).</summary>
+    internal MemoryMapping Mapping => _mapping;
+
     /// <summary>Size of the data area in bytes.</summary>
     public ulong DataSize => _dataSize;
 
@@ -51,12 +57,61 @@ public sealed unsafe class PerfRing : IDisposable
     }
 
     /// <summary>True when the kernel has written records not yet read.</summary>
-    public bool HasData => Volatile.Read(ref _page->DataHead) != _page->DataTail;
+    public bool HasData
+    {
+        get
+        {
+            bool added = false;
+            try
+            {
+                Acquire(ref added);
+                return Volatile.Read(ref _page->DataHead) != _page->DataTail;
+            }
+            finally
+            {
+                if (added)
+                {
+                    _mapping.DangerousRelease();
+                }
+            }
+        }
+    }
 
     /// <summary>Reads every record available now (at most <paramref name="max"/>); returns how many were handled.</summary>
     public int Read(PerfRecordHandler handler, int max = int.MaxValue)
     {
-        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        bool added = false;
+        try
+        {
+            Acquire(ref added);
+            return ReadHeld(handler, max);
+        }
+        finally
+        {
+            if (added)
+            {
+                _mapping.DangerousRelease();
+            }
+        }
+    }
+
+    public void Dispose() => _mapping.Dispose();
+
+    private void Acquire(ref bool added)
+    {
+        try
+        {
+            _mapping.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(nameof(PerfRing), "the perf ring is disposed");
+        }
+    }
+
+    /// <summary><see cref="Read"/> for a caller that already holds a reference on <see cref="Mapping"/>.</summary>
+    internal int ReadHeld(PerfRecordHandler handler, int max = int.MaxValue)
+    {
         ulong head = Volatile.Read(ref _page->DataHead); // acquire: record bytes before head are visible
         ulong tail = _page->DataTail;
         int count = 0;
@@ -82,8 +137,6 @@ public sealed unsafe class PerfRing : IDisposable
         Volatile.Write(ref _page->DataTail, tail); // release: we are done with the bytes before tail
         return count;
     }
-
-    public void Dispose() => _mapping.Dispose();
 
     private PerfEventHeader ReadHeader(ulong position)
     {

@@ -1,4 +1,4 @@
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 /// <summary>
 /// The bpf(2) gateway: one method per command (BPF_MAP_CREATE -> <see cref="MapCreate"/>), each taking
@@ -12,8 +12,8 @@ public static unsafe class Bpf
 {
     private const int ProgLoadAttempts = 5;
 
-    /// <summary>Raw call: the kernel's result, or -1 with errno in <paramref name="errno"/>.</summary>
-    public static int Invoke<T>(BpfCommand command, ref T attr, out Errno errno) where T : unmanaged
+    /// <summary>Raw call: the kernel's result, or -1 with errno in <paramref name="errno"/>. Internal: callers use the commands below.</summary>
+    internal static int Invoke<T>(BpfCommand command, ref T attr, out Errno errno) where T : unmanaged
     {
         fixed (T* p = &attr)
         {
@@ -49,16 +49,30 @@ public static unsafe class Bpf
     /// <summary>BPF_PROG_LOAD, retrying EAGAIN a few times (cilium/ebpf does the same).</summary>
     public static SafeFd ProgLoad(ref ProgLoadAttr attr)
     {
+        Errno errno = TryProgLoad(ref attr, out SafeFd? fd);
+        return fd ?? throw Error(BpfCommand.ProgLoad, errno);
+    }
+
+    /// <summary>
+    /// BPF_PROG_LOAD for loaders that act on the errno (reload with a verifier log, grow it on ENOSPC): the
+    /// program's fd and <see cref="Errno.None"/>, or null and the errno. EAGAIN (the verifier gave up because a
+    /// signal is pending) is retried here, a few times, and reported only if it persists; no other command
+    /// retries it.
+    /// </summary>
+    public static Errno TryProgLoad(ref ProgLoadAttr attr, out SafeFd? fd)
+    {
         for (int attempt = 1; ; attempt++)
         {
-            int fd = Invoke(BpfCommand.ProgLoad, ref attr, out Errno errno);
-            if (fd >= 0)
+            int result = Invoke(BpfCommand.ProgLoad, ref attr, out Errno errno);
+            if (result >= 0)
             {
-                return new SafeFd(fd);
+                fd = new SafeFd(result);
+                return Errno.None;
             }
             if (errno != Errno.EAGAIN || attempt == ProgLoadAttempts)
             {
-                throw Error(BpfCommand.ProgLoad, errno);
+                fd = null;
+                return errno;
             }
         }
     }

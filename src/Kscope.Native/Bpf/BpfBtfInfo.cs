@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_btf_info, include/uapi/linux/bpf.h.
 [StructLayout(LayoutKind.Sequential)]

@@ -1,4 +1,4 @@
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 /// <summary>enum bpf_cmd, include/uapi/linux/bpf.h: the first argument of bpf(2).</summary>
 public enum BpfCommand

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_func_info, include/uapi/linux/bpf.h: one BTF FUNC per subprogram start.
 [StructLayout(LayoutKind.Sequential)]

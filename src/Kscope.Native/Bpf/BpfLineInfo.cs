@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_line_info, include/uapi/linux/bpf.h: source line for an instruction (offsets into BTF strings).
 [StructLayout(LayoutKind.Sequential)]
@@ -13,4 +13,10 @@ public struct BpfLineInfo
 
     /// <summary>line &lt;&lt; 10 | column.</summary>
     public uint LineCol;
+
+    /// <summary>Bits of <see cref="LineCol"/> that hold the column (BPF_LINE_INFO_LINE_COL: the low 10).</summary>
+    public const int ColumnBits = 10;
+
+    /// <summary>line_col from a line number and a column (the column cut to 10 bits, as the kernel reads it).</summary>
+    public static uint Pack(uint line, uint column) => (line << ColumnBits) | (column & ((1u << ColumnBits) - 1));
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_link_info, include/uapi/linux/bpf.h: the common header; the 48-byte per-type union
 // that follows is kept as raw bytes.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_map_info, include/uapi/linux/bpf.h (prefix up to map_extra).
 [StructLayout(LayoutKind.Explicit, Size = 88)]

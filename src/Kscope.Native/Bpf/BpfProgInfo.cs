@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // struct bpf_prog_info, include/uapi/linux/bpf.h (prefix up to attach_btf_id; the kernel accepts a
 // shorter info_len and fills what fits). The pointer members (JitedProgInsns, XlatedProgInsns,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_ENABLE_STATS member ("enable_stats"), include/uapi/linux/bpf.h.
 // Type: BPF_STATS_RUN_TIME (0).

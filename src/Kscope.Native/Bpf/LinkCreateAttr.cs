@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_LINK_CREATE member ("link_create"), include/uapi/linux/bpf.h.
 // Only the target-specific members kscope uses are mirrored: perf_event.bpf_cookie, tracing.*,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_LINK_DETACH member ("link_detach"), include/uapi/linux/bpf.h.
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_MAP_*_BATCH member ("batch"), include/uapi/linux/bpf.h.
 // InBatch/OutBatch point to an opaque cursor of the map's key size; Count is in/out.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_MAP_*_ELEM / BPF_MAP_GET_NEXT_KEY / BPF_MAP_FREEZE member (anonymous struct),
 // include/uapi/linux/bpf.h. Key, Value and NextKey are user-space pointers.

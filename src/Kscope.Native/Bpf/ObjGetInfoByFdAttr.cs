@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_OBJ_GET_INFO_BY_FD member ("info"), include/uapi/linux/bpf.h.
 // Info points to a bpf_prog_info / bpf_map_info / bpf_link_info / bpf_btf_info; InfoLen is in/out.

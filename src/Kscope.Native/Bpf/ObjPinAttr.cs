@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_OBJ_PIN / BPF_OBJ_GET member (anonymous struct), include/uapi/linux/bpf.h.
 // Pathname is a pointer to a NUL-terminated path on bpffs.

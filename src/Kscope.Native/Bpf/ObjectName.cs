@@ -1,4 +1,4 @@
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 /// <summary>The kernel's BPF_OBJ_NAME_LEN (16) names: at most 15 characters of [A-Za-z0-9_.], NUL-terminated.</summary>
 public static class ObjectName

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_PROG_ATTACH / BPF_PROG_DETACH member (anonymous struct), include/uapi/linux/bpf.h.
 [StructLayout(LayoutKind.Sequential)]

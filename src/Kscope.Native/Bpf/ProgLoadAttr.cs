@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_PROG_LOAD member (anonymous struct), include/uapi/linux/bpf.h.
 // Insns, License, LogBuf, FuncInfo, LineInfo, FdArray, CoreRelos are user-space pointers.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_PROG_TEST_RUN member ("test"), include/uapi/linux/bpf.h.
 // DataIn/DataOut/CtxIn/CtxOut are user-space pointers; Retval, DataSizeOut, CtxSizeOut, Duration are outputs.

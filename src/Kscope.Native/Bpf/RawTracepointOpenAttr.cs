@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Bpf;
 
 // union bpf_attr, BPF_RAW_TRACEPOINT_OPEN member ("raw_tracepoint"), include/uapi/linux/bpf.h.
 // Name points to a NUL-terminated tracepoint name ("sched_switch").

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Perf;
 
 // struct perf_event_attr, include/uapi/linux/perf_event.h (PERF_ATTR_SIZE_VER8, 136 bytes).
 // The 64 one-bit flags (disabled, inherit, … sigtrap) are one word: see PerfEventAttrFlags.

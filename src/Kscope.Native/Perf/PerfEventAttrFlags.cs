@@ -1,4 +1,4 @@
-namespace Kscope.Native;
+namespace Kscope.Native.Perf;
 
 /// <summary>The one-bit members of struct perf_event_attr at offset 40, in declaration order (include/uapi/linux/perf_event.h).</summary>
 [Flags]

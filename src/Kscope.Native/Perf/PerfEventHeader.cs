@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Perf;
 
 // struct perf_event_header, include/uapi/linux/perf_event.h: prefix of every record in a perf ring.
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kscope.Native;
+namespace Kscope.Native.Perf;
 
 // struct perf_event_mmap_page, include/uapi/linux/perf_event.h: the first page of a perf ring.
 // Only the fields a ring reader needs; data_head is written by the kernel (read it with acquire

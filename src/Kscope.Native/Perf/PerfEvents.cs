@@ -1,4 +1,4 @@
-namespace Kscope.Native;
+namespace Kscope.Native.Perf;
 
 /// <summary>perf_event_open(2) and the perf ioctls (include/uapi/linux/perf_event.h).</summary>
 public static unsafe class PerfEvents
@@ -9,6 +9,9 @@ public static unsafe class PerfEvents
 
     /// <summary>PERF_COUNT_SW_CPU_CLOCK.</summary>
     public const ulong SoftwareCpuClock = 0;
+
+    /// <summary>PERF_COUNT_SW_DUMMY: counts nothing, samples nothing; a carrier for side-band records or a ring.</summary>
+    public const ulong SoftwareDummy = 9;
 
     /// <summary>PERF_COUNT_SW_BPF_OUTPUT, the event type behind BPF_MAP_TYPE_PERF_EVENT_ARRAY.</summary>
     public const ulong SoftwareBpfOutput = 10;
@@ -22,6 +25,8 @@ public static unsafe class PerfEvents
     private const nuint IocEnable = 0x2400;
     private const nuint IocDisable = 0x2401;
     private const nuint IocReset = 0x2403;
+    private const nuint IocSetOutput = 0x2405;
+    private const nuint IocId = 0x80082407;
     private const nuint IocSetBpf = 0x40042408;
 
     /// <summary>
@@ -51,6 +56,22 @@ public static unsafe class PerfEvents
     public static void Disable(SafeFd perfFd) => Posix.Ioctl(perfFd, IocDisable, 0, "ioctl PERF_EVENT_IOC_DISABLE");
 
     public static void Reset(SafeFd perfFd) => Posix.Ioctl(perfFd, IocReset, 0, "ioctl PERF_EVENT_IOC_RESET");
+
+    /// <summary>
+    /// PERF_EVENT_IOC_SET_OUTPUT: <paramref name="perfFd"/> (not mmap'd itself) writes its records into the ring of
+    /// <paramref name="targetFd"/>. The kernel requires the same CPU (or, for cpu -1 rings, the same task), the same
+    /// clock and the same write direction.
+    /// </summary>
+    public static void SetOutput(SafeFd perfFd, SafeFd targetFd) =>
+        Posix.Ioctl(perfFd, IocSetOutput, targetFd.Value, "ioctl PERF_EVENT_IOC_SET_OUTPUT");
+
+    /// <summary>PERF_EVENT_IOC_ID: the event's id, as PERF_SAMPLE_ID and the sample_id trailer carry it.</summary>
+    public static ulong Id(SafeFd perfFd)
+    {
+        ulong id = 0;
+        Posix.Ioctl(perfFd, IocId, (nint)(&id), "ioctl PERF_EVENT_IOC_ID");
+        return id;
+    }
 
     /// <summary>PERF_EVENT_IOC_SET_BPF: runs a BPF program on every event (the pre-BPF-link attach path).</summary>
     public static void SetBpf(SafeFd perfFd, SafeFd programFd) =>

@@ -11,7 +11,7 @@ public class BpfCommandTests
     public void Objdump_Example_ShowsMapsCoReAndDisassembly()
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", Hello]).Invoke();
+        int code = KscopeCli.Invoke(console, ["bpf", "objdump", Hello]);
         string output = console.Out.ToString()!;
         Assert.Equal(0, code);
         Assert.Contains("events               RingBuf", output);
@@ -25,7 +25,7 @@ public class BpfCommandTests
     {
         Requires.Root();
         var console = new StringConsole();
-        Task<int> run = Task.Run(() => Program.BuildRoot(console).Parse(["bpf", "run", Hello, "--for", "2s", "--record", "event"]).Invoke());
+        Task<int> run = KscopeCli.InvokeAsync(console, ["bpf", "run", Hello, "--for", "2s", "--record", "event"]);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!run.IsCompleted && DateTime.UtcNow < deadline)
         {
@@ -58,7 +58,7 @@ public class BpfCommandTests
     {
         Requires.Root();
         var console = new StringConsole();
-        Task<int> run = Task.Run(() => Program.BuildRoot(console).Parse(["bpf", "run", Execsnoop, "--record", "event", "--for", "3s"]).Invoke());
+        Task<int> run = KscopeCli.InvokeAsync(console, ["bpf", "run", Execsnoop, "--record", "event", "--for", "3s"]);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!run.IsCompleted && DateTime.UtcNow < deadline)
         {
@@ -78,7 +78,7 @@ public class BpfCommandTests
     public void Objdump_ExecutableEmbeddingAnObject_DumpsTheObject()
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", Execsnoop]).Invoke();
+        int code = KscopeCli.Invoke(console, ["bpf", "objdump", Execsnoop]);
         string output = console.Out.ToString()!;
         Assert.True(code == 0, console.Error.ToString());
         Assert.StartsWith("/usr/sbin/execsnoop: eBPF object embedded in /usr/sbin/execsnoop at offset 0x", output);
@@ -90,7 +90,7 @@ public class BpfCommandTests
     public void Objdump_ExecutableWithoutObject_SaysItEmbedsNone()
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", "/bin/true"]).Invoke();
+        int code = KscopeCli.Invoke(console, ["bpf", "objdump", "/bin/true"]);
         Assert.Equal(ExitCodes.Error, code);
         Assert.StartsWith("[ERROR] ", console.Error.ToString());
         Assert.Contains("embeds no eBPF object", console.Error.ToString());
@@ -100,7 +100,7 @@ public class BpfCommandTests
     public void Run_NotAnObject_IsOneLineError()
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["bpf", "objdump", "/proc/self/status"]).Invoke();
+        int code = KscopeCli.Invoke(console, ["bpf", "objdump", "/proc/self/status"]);
         Assert.Equal(ExitCodes.Error, code);
         Assert.StartsWith("[ERROR] ", console.Error.ToString());
     }

@@ -28,7 +28,7 @@ public class BtfCommandTests
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console.OutText, console.Error.ToString() ?? "");
     }
 
@@ -36,7 +36,7 @@ public class BtfCommandTests
     {
         if (!File.Exists(Vmlinux))
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
     }
 
@@ -136,7 +136,7 @@ public class BtfCommandTests
             "task_struct", "sk_buff", "epoll_event", "perf_event_mmap_page", "bpf_map_info", "io_uring_params", "rlimit64"];
         var (code, header, err) = Run(["btf", "c", .. types]);
         Assert.True(code == ExitCodes.Ok, err);
-        BtfTypes btf = BtfTypes.Load(Vmlinux);
+        BtfTypes btf = BtfTypes.Parse(File.ReadAllBytes(Vmlinux));
         var asserts = new StringBuilder("#include \"types.h\"\n#define offsetof(t, m) __builtin_offsetof(t, m)\n");
         int count = 0;
         foreach (string name in types)

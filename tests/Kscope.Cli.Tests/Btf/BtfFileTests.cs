@@ -20,7 +20,7 @@ public class BtfFileTests
     internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console.OutText, console.ErrorText);
     }
 
@@ -78,7 +78,7 @@ public class BtfFileTests
     {
         if (!File.Exists(Vmlinux))
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         string clang = Requires.Tool("clang", "clang");
         using var dir = new TempDirectory("kscope-btf-split-");
@@ -124,7 +124,7 @@ public class BtfDeepGraphTests
     /// <summary>struct s0 { int v; }; struct s(i) { struct s(i-1) inner; } … and typedef t(i) = t(i-1) … = int, each 100,000 deep.</summary>
     private static byte[] DeepBtf()
     {
-        var b = new Kscope.Formats.Tests.Btf.BtfBuilder();
+        var b = new BtfBuilder();
         int i32 = b.Int("int", 4, 32, signed: true);
         uint member = b.Str("inner");
         int previous = b.Type("s0", (int)Kscope.Formats.Btf.BtfKind.Struct, 1, 4, false, b.Str("v"), (uint)i32, 0);

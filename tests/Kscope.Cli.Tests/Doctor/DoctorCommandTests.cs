@@ -9,7 +9,7 @@ public class DoctorCommandTests
     internal static (int Code, StringConsole Console) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["doctor", .. args]).Invoke();
+        int code = KscopeCli.Invoke(console, ["doctor", .. args]);
         return (code, console);
     }
 
@@ -112,10 +112,11 @@ public class DoctorCommandTests
     }
 
     [Fact]
+    [Trait(KscopeCli.Mode, KscopeCli.InProcess)] // a console that is a terminal: only in process
     public void Table_Colour_OnlyWhenConsoleAllowsIt()
     {
         var console = new StringConsole { IsTerminal = true, Color = true };
-        Program.BuildRoot(console).Parse(["doctor", "--check", "kernel.release"]).Invoke();
+        Program.Run(console, ["doctor", "--check", "kernel.release"]);
         Assert.Contains("\u001b[32m", console.OutText);
     }
 

@@ -23,18 +23,7 @@ internal static class DoctorHelper
 
     private static string Build()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"kscope-doctorhelper-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        };
+        string dir = TempDirectory.ForProcess("kscope-doctorhelper");
         string exe = Path.Combine(dir, "doctorhelper");
         Tools.Check("gcc", "-O1", "-Wall", "-Werror", "-o", exe, Path.Combine(Tools.RepoRoot, "tests", "Kscope.Cli.Tests", "Doctor", "doctorhelper.c"));
         return exe;
@@ -46,8 +35,8 @@ internal static class DoctorHelper
             .Select(l => l.Split(' '))
             .ToDictionary(f => f[0], f => int.Parse(f[1], CultureInfo.InvariantCulture));
 
-    /// <summary>This build's kscope (the apphost next to the test assembly).</summary>
-    public static string Kscope => Path.Combine(AppContext.BaseDirectory, "kscope");
+    /// <summary>The kscope under test: KSCOPE_BIN (the published binary) when set, else this build's apphost.</summary>
+    public static string Kscope => KscopeBinary.Path;
 
     /// <summary>Runs a program (with kscope's path among its arguments) and returns exit code and output.</summary>
     public static (int Code, string Out, string Err) Run(IReadOnlyDictionary<string, string?>? environment, string file, params string[] args)

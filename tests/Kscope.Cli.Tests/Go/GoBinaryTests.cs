@@ -1,6 +1,5 @@
 using System.Text;
 using Kscope.Cli.Infrastructure;
-using Kscope.Cli.Tests.Pprof;
 using Kscope.Diagnostics.Symbols;
 using Kscope.Formats;
 using Kscope.Formats.Elf;
@@ -17,7 +16,7 @@ public class GoBinaryTests
     private static (int Code, string Out) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console.OutText + console.ErrorText);
     }
 
@@ -94,7 +93,7 @@ public class GoBinaryTests
     [Fact]
     public void PclnTab_PrefixesAndMutations_ParseOrThrowTyped()
     {
-        ElfFile elf = ElfFile.Load(GoProgram.Stripped);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(GoProgram.Stripped));
         ElfSection section = elf.GetSection(".gopclntab")!;
         byte[] table = section.Data.ToArray();
         GoPclnTable good = GoPclnTable.Parse(table);
@@ -136,10 +135,72 @@ public class GoBinaryTests
         }
     }
 
+    /// <summary>
+    /// A Go 1.16-1.17 table (magic 0xfffffffa: no text start in the header, functab and _func entries
+    /// as absolute pointer-sized pcs) made from a real Go 1.19 table by rewriting only those parts:
+    /// no Debian suite still serves a Go 1.16/1.17 toolchain to build one.
+    /// </summary>
+    [Fact]
+    public void PclnTab_Go116LayoutOfARealTable_ReadsTheSameFunctionsAndLines()
+    {
+        byte[] t118 = ElfFile.Parse(File.ReadAllBytes(GoProgram.Stripped)).GetSection(".gopclntab")!.Data.ToArray();
+        GoPclnTable original = GoPclnTable.Parse(t118);
+        Assert.Equal(GoPclnTable.Magic118, original.Magic);
+        ulong W(int word) => BitConverter.ToUInt64(t118, 8 + word * 8);
+        ulong nfunc = W(0), text = W(2), pcln = W(7);
+        var t116 = new List<byte>(t118);
+        // Header: nfunc, nfiles, funcname, cu, filetab, pctab, pcln (7 words; the 8th word is left unused).
+        var header = new List<byte>(BitConverter.GetBytes(GoPclnTable.Magic116));
+        header.AddRange(t118.AsSpan(4, 4).ToArray());
+        foreach (ulong w in new[] { nfunc, W(1), W(3), W(4), W(5), W(6), (ulong)t118.Length })
+        {
+            header.AddRange(BitConverter.GetBytes(w));
+        }
+        for (int i = 0; i < header.Count; i++)
+        {
+            t116[i] = header[i];
+        }
+        // New pcln region at the end: functab {pc u64, funcOff u64}, end pc, then the _func records with a u64 entry.
+        var region = new List<byte>();
+        var funcs = new List<byte>();
+        long functabSize = ((long)nfunc * 2 + 1) * 8;
+        for (int i = 0; i <= (int)nfunc; i++)
+        {
+            uint entryOff = BitConverter.ToUInt32(t118, (int)pcln + i * 8);
+            region.AddRange(BitConverter.GetBytes(text + entryOff));
+            if (i == (int)nfunc)
+            {
+                break;
+            }
+            uint funcOff = BitConverter.ToUInt32(t118, (int)pcln + i * 8 + 4);
+            region.AddRange(BitConverter.GetBytes((ulong)(functabSize + funcs.Count)));
+            int at = (int)(pcln + funcOff);
+            funcs.AddRange(BitConverter.GetBytes(text + BitConverter.ToUInt32(t118, at)));
+            funcs.AddRange(t118.AsSpan(at + 4, 36).ToArray()); // nameOff … cuOffset, funcID/flag/pad/nfuncdata (no pcdata read in 1.16)
+            funcs.AddRange(new byte[4]);
+        }
+        region.AddRange(funcs);
+        t116.AddRange(region);
+        GoPclnTable table = GoPclnTable.Parse(t116.ToArray());
+        Assert.Equal("go1.16-1.17", table.FormatVersion);
+        Assert.Equal(original.TextStart, table.TextStart);
+        Assert.Equal(original.End, table.End);
+        Assert.Equal(original.Functions().ToList(), table.Functions().ToList());
+        var rng = new Random(16);
+        foreach (GoFunction f in original.Functions().Where((_, i) => i % 7 == 0))
+        {
+            ulong pc = f.Entry + (ulong)rng.NextInt64(0, (long)(f.End - f.Entry));
+            GoFrame want = original.Lookup(pc)[0];
+            GoFrame got = table.Lookup(pc)[^1]; // no inline tree in 1.16: the function, innermost file:line
+            Assert.Equal(f.Name, got.Function);
+            Assert.Equal((want.File, want.Line), (got.File, got.Line));
+        }
+    }
+
     [Fact]
     public void BuildInfo_Mutations_ParseOrThrowTyped()
     {
-        ElfFile elf = ElfFile.Load(GoProgram.Exe);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(GoProgram.Exe));
         byte[] blob = elf.GetSection(".go.buildinfo")!.Data.ToArray();
         for (int n = 0; n <= blob.Length; n++)
         {
@@ -161,9 +222,9 @@ public class GoBinaryTests
         Assert.Contains("not a Go binary", output, StringComparison.Ordinal);
     }
 
-    private static string[] GoAddr2line(string binary, string input)
+    internal static string[] GoAddr2line(string binary, string input, string go = "go")
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("go") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new System.Diagnostics.ProcessStartInfo(go) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("tool");
         psi.ArgumentList.Add("addr2line");
         psi.ArgumentList.Add(binary);

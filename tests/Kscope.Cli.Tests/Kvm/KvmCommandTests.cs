@@ -11,17 +11,14 @@ public class KvmCommandTests
     private static (int Code, StringConsole Console) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console);
     }
 
     private static void RequireKvm()
     {
         Requires.Root();
-        if (!File.Exists("/dev/kvm"))
-        {
-            Requires.KernelLacks("/dev/kvm");
-        }
+        Requires.Kernel(KernelProbe.Kvm); // creates /dev/kvm when the kernel registered the device but the node is missing
     }
 
     [Fact]
@@ -46,7 +43,7 @@ public class KvmCommandTests
         Assert.True(root.GetProperty("passed").GetBoolean());
         Assert.Equal(12, root.GetProperty("api_version").GetInt32());
         Assert.True(root.GetProperty("vcpu_mmap_size").GetInt32() >= 2352);
-        Assert.True(root.GetProperty("capabilities").GetProperty("KVM_CAP_IMMEDIATE_EXIT").GetInt32() > 0);
+        Assert.Contains(root.GetProperty("capabilities").EnumerateArray(), c => c.GetProperty("name").GetString() == "KVM_CAP_IMMEDIATE_EXIT" && c.GetProperty("value").GetInt32() > 0);
         JsonElement[] tests = root.GetProperty("self_tests").EnumerateArray().ToArray();
         Assert.Equal(5, tests.Length);
         Assert.All(tests, t => Assert.True(t.GetProperty("passed").GetBoolean(), t.GetProperty("detail").GetString()));

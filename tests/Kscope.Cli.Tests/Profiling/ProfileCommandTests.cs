@@ -1,5 +1,4 @@
 using Kscope.Cli.Infrastructure;
-using Kscope.Cli.Tests.Pprof;
 using Kscope.Diagnostics.Pprof;
 using Kscope.Formats.Pprof;
 
@@ -11,7 +10,7 @@ public class ProfileCommandTests
     private static (int Code, string Out) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console.OutText + console.ErrorText);
     }
 
@@ -24,7 +23,7 @@ public class ProfileCommandTests
             string output = Path.Combine(GoProgram.Dir, Path.GetFileName(binary) + ".pb.gz");
             var (code, text) = Run("profile", "-F", "499", "-o", output, "--", binary, "-for", "3s");
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
-            Profile p = ProfileReader.ReadFile(output);
+            Profile p = ProfileReader.Read(File.ReadAllBytes(output));
             List<TopEntry> top = TopReport.Compute(StackSet.From(p));
             Assert.True(top.Count > 0, text);
             Assert.Equal("main.hotInner", top[0].Name);
@@ -53,7 +52,7 @@ public class ProfileCommandTests
             string output = Path.Combine(dir, "c.pb.gz");
             var (code, text) = Run("profile", "-F", "499", "-o", output, "--", exe, "3");
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
-            List<TopEntry> top = TopReport.Compute(StackSet.From(ProfileReader.ReadFile(output)));
+            List<TopEntry> top = TopReport.Compute(StackSet.From(ProfileReader.Read(File.ReadAllBytes(output))));
             Assert.Equal("hot_inner", top[0].Name);
             TopEntry main = top.Single(e => e.Name == "main");
             Assert.True(main.Cum >= top[0].Flat, "frame-pointer unwinding should put main under hot_inner");
@@ -83,7 +82,7 @@ public class ProfileCommandTests
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
             Assert.True(File.Exists(map), $"the child wrote no {map}: {text}");
             var jitted = new HashSet<string>(File.ReadLines(map).Select(l => l.Split(' ', 3)).Where(f => f.Length == 3).Select(f => f[2]), StringComparer.Ordinal);
-            Profile p = ProfileReader.ReadFile(output);
+            Profile p = ProfileReader.Read(File.ReadAllBytes(output));
             List<string> named = p.Functions.Select(f => f.Name).Where(n => jitted.Contains(n) && n.Contains("[Kscope.", StringComparison.Ordinal)).ToList();
             Assert.True(named.Count > 0, $"no Kscope JIT frame from {map} in the profile; functions: {string.Join(" | ", p.Functions.Select(f => f.Name).Take(30))}");
         }
@@ -114,7 +113,7 @@ public class ProfileCommandTests
             // three address spaces under one pid, the last one gone when symbolization runs.
             var (code, text) = Run("profile", "-F", "499", "-o", output, "--", stage1, stage2, lib);
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
-            Profile p = ProfileReader.ReadFile(output);
+            Profile p = ProfileReader.Read(File.ReadAllBytes(output));
             List<TopEntry> top = TopReport.Compute(StackSet.From(p));
             Assert.Contains(top.Take(3), e => e.Name == "before_exec");
             Assert.Contains(top.Take(3), e => e.Name == "lib_spin");
@@ -141,31 +140,53 @@ public class ProfileCommandTests
     public void Profile_PidExits_StopsBeforeForEnds()
     {
         Requires.Root();
-        using var sleeper = System.Diagnostics.Process.Start("sleep", "1")!;
+        using var sleeper = System.Diagnostics.Process.Start("sleep", "3600")!;
         string output = Path.Combine(Path.GetTempPath(), $"kscope-exit-{Environment.ProcessId}.pb.gz");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (code, text) = Run("profile", "--pid", sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--for", "60s", "-o", output);
-        File.Delete(output);
-        Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"sampling went on {clock.Elapsed} after pid exited: {text}");
+        // A terminal console, so the command reports progress once it samples; --for is an hour: only the pid's exit ends it.
+        var console = new StringConsole { IsTerminal = true };
+        Task<int> run = Task.Run(() => Program.BuildRoot(console).Parse(["profile", "--pid", sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--for", "3600s", "-o", output]).Invoke());
+        try
+        {
+            Poll.Until(() => run.IsCompleted || Snapshot(console.Error).Contains("samples", StringComparison.Ordinal), "profile --pid started sampling (progress on stderr)");
+            Assert.False(run.IsCompleted, $"profile ended while pid {sleeper.Id} still ran: {console.OutText}{Snapshot(console.Error)}");
+            sleeper.Kill();
+            int code = Poll.Finished(run, $"profile --pid {sleeper.Id} --for 3600s ending after the pid exited");
+            Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, console.OutText + console.ErrorText);
+        }
+        finally
+        {
+            if (!sleeper.HasExited)
+            {
+                sleeper.Kill();
+            }
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>What another thread wrote so far (StringWriter is not thread-safe: read under its lock-free retry).</summary>
+    private static string Snapshot(TextWriter writer)
+    {
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return writer.ToString() ?? "";
+            }
+            catch (ArgumentOutOfRangeException) when (i < 10)
+            {
+                // read while the sampler thread appended: read again
+            }
+        }
     }
 
     [Fact]
     public void Profile_Container_SamplesOnlyTheContainersProcesses()
     {
-        Requires.Root();
-        string? unified = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' '))
-            .FirstOrDefault(p => p.Contains("cgroup2"))?[4];
-        if (unified is null)
-        {
-            Requires.KernelLacks("no cgroup v2 hierarchy mounted (perf_event cgroups live there unless a v1 perf_event hierarchy is)");
-            return;
-        }
+        // perf_event cgroups live on the unified hierarchy unless a v1 perf_event hierarchy is mounted; TestKit's
+        // fixture shares system.slice with the other tests that make container-like cgroups.
         string id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        string parent = Path.Combine(unified, "system.slice");
-        bool parentCreated = !Directory.Exists(parent);
-        string dir = Path.Combine(parent, $"docker-{id}.scope");
-        Directory.CreateDirectory(dir);
+        using TempCgroup cg = TempCgroup.CreateV2($"system.slice/docker-{id}.scope");
+        string dir = cg.Dir;
         using var inside = System.Diagnostics.Process.Start("/bin/sh", ["-c", "while :; do :; done"])!;
         using var outside = System.Diagnostics.Process.Start("/bin/sh", ["-c", "while :; do :; done"])!;
         string output = Path.Combine(Path.GetTempPath(), $"kscope-container-{Environment.ProcessId}.pb.gz");
@@ -175,7 +196,7 @@ public class ProfileCommandTests
             var (code, text) = Run("profile", "--container", id[..12], "--for", "1s", "-F", "199", "-o", output);
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
             Assert.Contains("cgroup " + dir, text, StringComparison.Ordinal);
-            Profile profile = ProfileReader.ReadFile(output);
+            Profile profile = ProfileReader.Read(File.ReadAllBytes(output));
             var pids = profile.Samples.SelectMany(s => s.Labels).Where(l => l.Key == "pid").Select(l => l.Num).ToHashSet();
             Assert.Contains((long)inside.Id, pids);
             Assert.DoesNotContain((long)outside.Id, pids);
@@ -188,28 +209,6 @@ public class ProfileCommandTests
                 p.WaitForExit();
             }
             File.Delete(output);
-            for (int i = 0; i < 100 && Directory.Exists(dir); i++)
-            {
-                try
-                {
-                    Directory.Delete(dir);
-                }
-                catch (IOException)
-                {
-                    Thread.Sleep(20); // the killed process leaves the cgroup asynchronously
-                }
-            }
-            if (parentCreated)
-            {
-                try
-                {
-                    Directory.Delete(parent);
-                }
-                catch (IOException)
-                {
-                    // TraceTargetTests (run in parallel) may have its own docker-ID.scope in system.slice now.
-                }
-            }
         }
     }
 
@@ -222,7 +221,7 @@ public class ProfileCommandTests
         {
             var (code, text) = Run("profile", "--off-cpu", "-o", output, "--", "sh", "-c", "sleep 0.5; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
             Assert.True(code is ExitCodes.Ok or ExitCodes.Warnings, text);
-            Profile profile = ProfileReader.ReadFile(output);
+            Profile profile = ProfileReader.Read(File.ReadAllBytes(output));
             Assert.Equal(["samples", "cpu", "off_cpu"], profile.SampleTypes.Select(t => t.Type));
             Assert.Equal("cpu", profile.DefaultSampleType);
             var blocked = profile.Samples.Where(s => s.Values[2] > 0).ToList();

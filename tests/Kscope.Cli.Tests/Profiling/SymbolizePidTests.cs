@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Kscope.Cli.Infrastructure;
-using Kscope.Cli.Tests.Pprof;
 using Kscope.Diagnostics.Symbols;
 using Kscope.Formats.Go;
 
@@ -14,7 +13,7 @@ public class SymbolizePidTests
     private static (int Code, string Out) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(args).Invoke();
+        int code = KscopeCli.Invoke(console, args);
         return (code, console.OutText + console.ErrorText);
     }
 

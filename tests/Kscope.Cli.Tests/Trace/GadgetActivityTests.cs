@@ -15,7 +15,7 @@ public sealed class GadgetActivityTests
     {
         Requires.Root();
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["trace", .. args]).Invoke();
+        int code = KscopeCli.Invoke(console, ["trace", .. args]);
         Assert.True(code == ExitCodes.Ok, $"exit {code}: {console.ErrorText}");
         var lines = console.OutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
         JsonElement summary = lines[^1];
@@ -92,7 +92,7 @@ public sealed class GadgetActivityTests
     {
         Requires.Tool("python3", "python3");
         const string script = "import threading,time\nl=threading.Lock()\ndef w():\n  for _ in range(5):\n    with l: time.sleep(0.02)\nt=[threading.Thread(target=w) for _ in range(2)]\n[x.start() for x in t]\n[x.join() for x in t]\n";
-        var rows = Of(Trace("futex", "--json", "--", "python3", "-c", script), "total").ToList();
+        var rows = Of(Trace("futex", "--json", "--", "/usr/bin/python3", "-c", script), "total").ToList();
         Assert.True(rows.Sum(r => (long)r.GetProperty("waits").GetUInt64()) >= 3, string.Join('\n', rows));
         Assert.True(rows.Max(r => r.GetProperty("max_ns").GetUInt64()) >= 5_000_000);
     }
@@ -115,7 +115,7 @@ public sealed class GadgetActivityTests
             "c=socket.create_connection(('127.0.0.1',p)); a,_=s.accept(); c.close(); a.close()\n" +
             "r=socket.socket(); r.bind(('127.0.0.1',0)); q=r.getsockname()[1]; r.close()\n" +
             "try:\n  socket.create_connection(('127.0.0.1',q))\nexcept ConnectionRefusedError: pass\n";
-        var events = Of(Trace("tcp", "--json", "--", "python3", "-c", script), "event").ToList();
+        var events = Of(Trace("tcp", "--json", "--", "/usr/bin/python3", "-c", script), "event").ToList();
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "listen");
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "connect" && e.GetProperty("ok").GetBoolean() && e.GetProperty("daddr").GetString() == "127.0.0.1");
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "accept");
@@ -137,43 +137,21 @@ public sealed class GadgetActivityTests
     public void Oom_ChildInMemoryLimitedCgroup_KillReported()
     {
         Requires.Tool("python3", "python3");
-        string? memRoot = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' '))
-            .Where(p => p.Contains("cgroup") && p[^1].Split(',').Contains("memory")).Select(p => p[4]).FirstOrDefault();
-        string? unified = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')).FirstOrDefault(p => p.Contains("cgroup2"))?[4];
-        string dir;
-        if (memRoot is not null)
+        using TempCgroup cg = TempCgroup.Create("memory");
+        string dir = cg.Dir;
+        if (cg.V2)
         {
-            dir = Path.Combine(memRoot, $"kscope-test-oom-{Environment.ProcessId}");
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "memory.limit_in_bytes"), (32 << 20).ToString());
-        }
-        else if (unified is not null && File.ReadAllText(Path.Combine(unified, "cgroup.controllers")).Contains("memory", StringComparison.Ordinal))
-        {
-            File.WriteAllText(Path.Combine(unified, "cgroup.subtree_control"), "+memory");
-            dir = Path.Combine(unified, $"kscope-test-oom-{Environment.ProcessId}");
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "memory.max"), (32 << 20).ToString());
-            File.WriteAllText(Path.Combine(dir, "memory.swap.max"), "0");
+            cg.Write("memory.max", (32 << 20).ToString());
+            cg.Write("memory.swap.max", "0");
         }
         else
         {
-            Requires.KernelLacks("no cgroup hierarchy with the memory controller");
-            return;
+            cg.Write("memory.limit_in_bytes", (32 << 20).ToString());
         }
-        try
-        {
-            var events = Of(Trace("oom", "--json", "--", "sh", "-c",
-                $"echo $$ > {dir}/cgroup.procs; exec python3 -c \"a=[]\nwhile True: a.append(bytearray(1<<20))\""), "event").ToList();
-            JsonElement e = Assert.Single(events);
-            Assert.Equal("python3", e.GetProperty("victim_comm").GetString());
-            Assert.True(e.GetProperty("anon_rss_kb").GetUInt64() > 16 << 10);
-        }
-        finally
-        {
-            for (int i = 0; i < 50 && Directory.Exists(dir); i++)
-            {
-                try { Directory.Delete(dir); } catch (IOException) { Thread.Sleep(20); }
-            }
-        }
+        var events = Of(Trace("oom", "--json", "--", "sh", "-c",
+            $"echo $$ > {dir}/cgroup.procs; exec python3 -c \"a=[]\nwhile True: a.append(bytearray(1<<20))\""), "event").ToList();
+        JsonElement e = Assert.Single(events);
+        Assert.Equal("python3", e.GetProperty("victim_comm").GetString());
+        Assert.True(e.GetProperty("anon_rss_kb").GetUInt64() > 16 << 10);
     }
 }

@@ -10,6 +10,7 @@ namespace Kscope.Cli.Tests.Trace;
 /// </summary>
 [Trait("Category", "Kernel")]
 [Collection(LeakCollection.Name)]
+[Trait(KscopeCli.Mode, KscopeCli.InProcess)] // counts the test process's own fds
 public sealed class GadgetRuntimeLeakTests
 {
     private static readonly Gadget s_syscalls = GadgetCatalog.Find("syscalls")!;
@@ -62,8 +63,8 @@ public sealed class GadgetRuntimeLeakTests
         Assert.True(instance.MapEntries("stats").Any(), "the command's syscalls were counted");
     }
 
-    private static Kscope.Diagnostics.Trace.Records.SyscallStats SyscallStatsOf((byte[] Key, byte[] Value) e) =>
-        Kscope.Diagnostics.Trace.Records.SyscallStats.Parse(BitConverter.ToUInt32(e.Key), e.Value);
+    private static Kscope.Diagnostics.Trace.Gadgets.Syscalls.SyscallStats SyscallStatsOf((byte[] Key, byte[] Value) e) =>
+        Kscope.Diagnostics.Trace.Gadgets.Syscalls.SyscallStats.Parse(BitConverter.ToUInt32(e.Key), e.Value);
 
     [Fact]
     public void TraceCommand_RepeatedWithCommand_NoFdGrowth()
@@ -72,7 +73,7 @@ public sealed class GadgetRuntimeLeakTests
         FdCounter.AssertNoGrowth(5, () =>
         {
             var console = new StringConsole();
-            int code = Program.BuildRoot(console).Parse(["trace", s_syscalls.Name, "--json", "--slow", "0", "--", "/bin/true"]).Invoke();
+            int code = Program.Run(console, ["trace", s_syscalls.Name, "--json", "--slow", "0", "--", "/bin/true"]);
             Assert.True(code == ExitCodes.Ok, console.ErrorText);
         });
     }

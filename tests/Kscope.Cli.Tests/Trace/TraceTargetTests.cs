@@ -17,21 +17,18 @@ public sealed class TraceTargetTests
     private static (int Code, StringConsole Console) Run(params string[] args)
     {
         var console = new StringConsole();
-        int code = Program.BuildRoot(console).Parse(["trace", .. args]).Invoke();
+        int code = KscopeCli.Invoke(console, ["trace", .. args]);
         return (code, console);
     }
 
     private static List<JsonElement> JsonLines(StringConsole console) =>
         console.OutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
-    private static string? Mount(Func<string[], bool> match) =>
-        File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')).FirstOrDefault(match)?[4];
-
-    /// <summary>A container-like cgroup: (hierarchy root, path under it); null when this layout has no mounted hierarchy.</summary>
-    private static (string Root, string Relative)? Layout(string layout, string id) => layout switch
+    /// <summary>A container-like cgroup (TestKit's fixture shares the docker/ and system.slice parents); skips only when the machine cannot have the layout's hierarchy.</summary>
+    private static TempCgroup Layout(string layout, string id) => layout switch
     {
-        "v1-docker" => Mount(p => p.Contains("cgroup") && p[^1].Split(',').Contains("cpu")) is string cpu ? (cpu, $"docker/{id}") : null,
-        "v2-scope" => Mount(p => p.Contains("cgroup2")) is string unified ? (unified, $"system.slice/docker-{id}.scope") : null,
+        "v1-docker" => TempCgroup.CreateV1("cpu", $"docker/{id}"),
+        "v2-scope" => TempCgroup.CreateV2($"system.slice/docker-{id}.scope"),
         _ => throw new ArgumentException(layout, nameof(layout)),
     };
 
@@ -42,14 +39,8 @@ public sealed class TraceTargetTests
     {
         Requires.Root();
         string id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        if (Layout(layout, id) is not (string root, string relative))
-        {
-            Requires.KernelLacks($"no cgroup hierarchy for layout {layout}");
-            return;
-        }
-        string dir = Path.Combine(root, relative);
-        bool parentCreated = !Directory.Exists(Path.GetDirectoryName(dir)!);
-        Directory.CreateDirectory(dir);
+        using TempCgroup cg = Layout(layout, id);
+        string dir = cg.Dir;
         string mine = $"/nonexistent-container-{id[..8]}";
         string other = $"/nonexistent-host-{id[..8]}";
         // Started before the trace (a running container); the cat children fork after it starts.
@@ -65,7 +56,7 @@ public sealed class TraceTargetTests
             Assert.Contains(inside.Id, filter.Pids);
             Assert.DoesNotContain(outside.Id, filter.Pids);
             Assert.True(filter.FollowChildren);
-            Assert.Equal("/" + relative, filter.CgroupDirectory);
+            Assert.Equal(cg.Path, filter.CgroupDirectory);
 
             (int code, StringConsole console) = Run("open", "--container", id[..prefix], "--for", "2s", "--json");
             Assert.True(code == ExitCodes.Ok, $"exit {code}: {console.ErrorText}");
@@ -79,11 +70,6 @@ public sealed class TraceTargetTests
             {
                 p.Kill(entireProcessTree: true);
                 p.WaitForExit();
-            }
-            RemoveCgroup(dir);
-            if (parentCreated)
-            {
-                RemoveCgroup(Path.GetDirectoryName(dir)!);
             }
         }
     }
@@ -101,7 +87,33 @@ public sealed class TraceTargetTests
     {
         (int code, StringConsole console) = Run("open", "--container", "abc");
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.Contains("at least 6 characters", console.ErrorText, StringComparison.Ordinal);
+        Assert.Contains("at least 12 hex digits", console.ErrorText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Container_NameOfACgroupNotAnId_IsUsageErrorPointingToCgroup()
+    {
+        Requires.Root();
+        using var cgroups = CgroupSet.Create($"kscope-notacontainer-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        using var member = Process.Start("/bin/sh", ["-c", $"{cgroups.EnterScript} && exec sleep 30"]);
+        try
+        {
+            for (int i = 0; i < 250 && !cgroups.Pids().Contains(member.Id); i++)
+            {
+                Thread.Sleep(20);
+            }
+            string name = Path.GetFileName(cgroups.Dirs.First());
+            (int code, StringConsole console) = Run("open", "--container", name, "--for", "1s");
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.Contains($"--container '{name}' is not a container id", console.ErrorText, StringComparison.Ordinal);
+            Assert.Contains("use --cgroup /sys/fs/cgroup/", console.ErrorText, StringComparison.Ordinal);
+            Assert.Contains(name, console.ErrorText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            member.Kill();
+            member.WaitForExit();
+        }
     }
 
     /// <summary>syscalls with --interval: cumulative rows every interval, then totals; streamed slow calls interleave as whole lines.</summary>
@@ -133,20 +145,5 @@ public sealed class TraceTargetTests
         int intervals = console.OutText.Split("-- run-queue latency (interval) --").Length - 1;
         Assert.True(intervals >= 2, console.OutText);
         Assert.Contains("-- run-queue latency (total) --", console.OutText, StringComparison.Ordinal);
-    }
-
-    private static void RemoveCgroup(string dir)
-    {
-        for (int i = 0; i < 100 && Directory.Exists(dir); i++)
-        {
-            try
-            {
-                Directory.Delete(dir);
-            }
-            catch (IOException)
-            {
-                Thread.Sleep(20);
-            }
-        }
     }
 }

@@ -16,7 +16,7 @@ internal static class BtfTestData
         {
             if (!File.Exists(VmlinuxPath))
             {
-                Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)");
+                Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
             }
             return s_vmlinux.Value;
         }
@@ -32,7 +32,7 @@ internal static class BtfTestData
     }
 
     /// <summary>The raw .BTF section bytes of the test eBPF object.</summary>
-    public static byte[] ObjectBtf(string path) => ElfFile.Load(path).GetSection(".BTF")!.Data.ToArray();
+    public static byte[] ObjectBtf(string path) => ElfFile.Parse(File.ReadAllBytes(path)).GetSection(".BTF")!.Data.ToArray();
 
     /// <summary>Touches everything a consumer might: every type, resolution, sizes, layouts, declarations.</summary>
     public static void Exercise(Kscope.Formats.Btf.Btf btf, int maxTypes = int.MaxValue)

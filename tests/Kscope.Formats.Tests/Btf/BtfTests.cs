@@ -79,8 +79,8 @@ public class BtfTests
     public void BpfObject_TypesMatchBpftool_BothEndiannesses()
     {
         string bpftool = Requires.Tool("bpftool", "bpftool");
-        BtfFile le = BtfFile.FromElf(ElfFile.Load(BpfTestObject.LittleEndianPath));
-        BtfFile be = BtfFile.FromElf(ElfFile.Load(BpfTestObject.BigEndianPath));
+        BtfFile le = BtfFile.FromElf(ElfFile.Parse(File.ReadAllBytes(BpfTestObject.LittleEndianPath)));
+        BtfFile be = BtfFile.FromElf(ElfFile.Parse(File.ReadAllBytes(BpfTestObject.BigEndianPath)));
         Assert.False(le.BigEndian);
         Assert.True(be.BigEndian);
         AssertMatchesBpftool(le, Tools.Check(bpftool, "btf", "dump", "file", BpfTestObject.LittleEndianPath));
@@ -98,7 +98,7 @@ public class BtfTests
     [Fact]
     public void BpfObject_BitfieldsEnumsAndLayout_AreDecoded()
     {
-        BtfFile btf = BtfFile.FromElf(ElfFile.Load(BpfTestObject.LittleEndianPath));
+        BtfFile btf = BtfFile.FromElf(ElfFile.Parse(File.ReadAllBytes(BpfTestObject.LittleEndianPath)));
         BtfType task = btf.FindComposite("task_like")!;
         Assert.True(task.HasBitfieldEncoding);
         BtfMember a = task.Members.Single(m => m.Name == "flag_a"), b = task.Members.Single(m => m.Name == "flag_b");
@@ -138,7 +138,7 @@ public class BtfTests
     {
         foreach (string path in new[] { BpfTestObject.LittleEndianPath, BpfTestObject.BigEndianPath })
         {
-            BtfObject obj = BtfObject.FromElf(ElfFile.Load(path));
+            BtfObject obj = BtfObject.FromElf(ElfFile.Parse(File.ReadAllBytes(path)));
             BtfExt ext = obj.Ext!;
             const string section = "tracepoint/syscalls/sys_enter_openat";
             BtfExtSection<BtfFuncInfo> funcs = ext.FuncInfos.Single(s => s.SectionName == section);
@@ -172,7 +172,7 @@ public class BtfTests
         Tools.Run(pahole, $"--btf_encode_detached={split}", $"--btf_base={BtfTestData.VmlinuxPath}", Path.Combine(dir, "mod.o"));
         Assert.True(File.Exists(split), "pahole produced no split BTF");
 
-        BtfFile btf = BtfFile.Load(split, vmlinux);
+        BtfFile btf = BtfFile.Parse(File.ReadAllBytes(split), vmlinux);
         Assert.Equal(vmlinux.TypeCount, btf.FirstTypeId);
         AssertMatchesBpftool(btf, Tools.Check(bpftool, "-B", BtfTestData.VmlinuxPath, "btf", "dump", "file", split));
         BtfType state = btf.FindComposite("my_mod_state")!;

@@ -11,7 +11,7 @@ public class ElfFileTests
     public void Parse_BinTrue_SectionsMatchReadelf()
     {
         string readelf = Requires.Tool("readelf", "binutils");
-        ElfFile elf = ElfFile.Load(TrueBinary);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(TrueBinary));
         Assert.Equal(ElfMachine.X86_64, elf.Machine);
         Assert.False(elf.BigEndian);
         // "  [ 1] .interp           PROGBITS         0000000000000318  00000318"
@@ -36,14 +36,14 @@ public class ElfFileTests
         string readelf = Requires.Tool("readelf", "binutils");
         Match m = Regex.Match(Tools.Check(readelf, "-n", TrueBinary), @"Build ID: ([0-9a-f]+)");
         Assert.True(m.Success, "readelf shows no build id for /bin/true");
-        Assert.Equal(m.Groups[1].Value, ElfFile.Load(TrueBinary).BuildId);
+        Assert.Equal(m.Groups[1].Value, ElfFile.Parse(File.ReadAllBytes(TrueBinary)).BuildId);
     }
 
     [Fact]
     public void DynamicSymbols_BinTrue_MatchReadelfCountAndNames()
     {
         string readelf = Requires.Tool("readelf", "binutils");
-        ElfFile elf = ElfFile.Load(TrueBinary);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(TrueBinary));
         string output = Tools.Check(readelf, "--dyn-syms", "-W", TrueBinary);
         // "     1: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND __ctype_toupper_loc@GLIBC_2.3 (2)"
         var names = Regex.Matches(output, @"^\s*\d+:\s+[0-9a-f]+\s+\d+\s+(\w+)\s+(\w+)\s+\w+\s+\w+[ \t]*(\S*)", RegexOptions.Multiline)
@@ -59,7 +59,7 @@ public class ElfFileTests
     [Fact]
     public void ProgramHeaders_BinTrue_MapEntryPointToText()
     {
-        ElfFile elf = ElfFile.Load(TrueBinary);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(TrueBinary));
         Assert.Contains(elf.ProgramHeaders, p => p.Type == ElfSegmentType.Load && p.IsExecutable);
         ElfSection text = elf.GetSection(".text")!;
         Assert.True(elf.TryGetFileOffset(text.Address, out ulong offset));
@@ -73,7 +73,7 @@ public class ElfFileTests
     public void Parse_BpfObject_SymbolsAndRelocationsMatchReadelf()
     {
         string readelf = Requires.Tool("readelf", "binutils");
-        ElfFile elf = ElfFile.Load(BpfTestObject.LittleEndianPath);
+        ElfFile elf = ElfFile.Parse(File.ReadAllBytes(BpfTestObject.LittleEndianPath));
         Assert.Equal(ElfMachine.Bpf, elf.Machine);
         Assert.Equal(ElfFileType.Relocatable, elf.Type);
         Assert.NotNull(elf.GetSection(".BTF"));
@@ -107,8 +107,8 @@ public class ElfFileTests
     [Fact]
     public void Parse_BigEndianBpfObject_SameSectionsAndSymbols()
     {
-        ElfFile le = ElfFile.Load(BpfTestObject.LittleEndianPath);
-        ElfFile be = ElfFile.Load(BpfTestObject.BigEndianPath);
+        ElfFile le = ElfFile.Parse(File.ReadAllBytes(BpfTestObject.LittleEndianPath));
+        ElfFile be = ElfFile.Parse(File.ReadAllBytes(BpfTestObject.BigEndianPath));
         Assert.True(be.BigEndian);
         Assert.Equal(le.Sections.Select(s => s.Name), be.Sections.Select(s => s.Name));
         Assert.Equal(le.Symbols.Select(s => (s.Name, s.Type, s.Binding, s.Value)), be.Symbols.Select(s => (s.Name, s.Type, s.Binding, s.Value)));

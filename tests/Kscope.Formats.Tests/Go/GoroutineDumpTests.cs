@@ -90,6 +90,7 @@ public class GoroutineDumpTests
     [Theory]
     [InlineData("goroutine x [running]:\nmain.main()\n\t/a.go:1\n", 1, "not a number")]
     [InlineData("goroutine 1 running\n", 1, "without '[state]:'")]
+    [InlineData("goroutine [running]:\nmain.main()\n\t/a.go:1 +0x1\n", 1, "without an id")]
     [InlineData("goroutine 1 [running]:\nmain.main()\n", 2, "without a following")]
     [InlineData("goroutine 1 [running]:\nmain.main()\n\t/a.go:x\n", 3, "file:line")]
     [InlineData("goroutine 1 [running]:\n\t/a.go:1\n", 2, "without a function")]

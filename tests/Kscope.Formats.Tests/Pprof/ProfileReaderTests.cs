@@ -7,7 +7,7 @@ public class ProfileReaderTests
     [Fact]
     public void Read_LargeGoCpuProfile_ResolvesEverything()
     {
-        Profile p = ProfileReader.ReadFile(PprofTestData.Large);
+        Profile p = ProfileReader.Read(File.ReadAllBytes(PprofTestData.Large));
         Assert.Equal(["samples/count", "cpu/nanoseconds"], p.SampleTypes.Select(t => t.ToString()));
         Assert.Equal(new SampleType("cpu", "nanoseconds"), p.PeriodType);
         Assert.Equal(10_000_000, p.Period);
@@ -23,7 +23,7 @@ public class ProfileReaderTests
     [Fact]
     public void Read_NoSampleTypes_UsesPeriodTypeLikeGo()
     {
-        Profile p = ProfileReader.ReadFile(PprofTestData.CppBench);
+        Profile p = ProfileReader.Read(File.ReadAllBytes(PprofTestData.CppBench));
         Assert.Equal(["cpu/nanoseconds"], p.SampleTypes.Select(t => t.ToString()));
         // go tool pprof -top: "7.12s total"
         Assert.Equal(7_120_000_000, p.Samples.Sum(s => s.Values[0]));
@@ -33,7 +33,7 @@ public class ProfileReaderTests
     [Fact]
     public void WriteThenRead_Large_RoundTrips()
     {
-        Profile a = ProfileReader.ReadFile(PprofTestData.Large);
+        Profile a = ProfileReader.Read(File.ReadAllBytes(PprofTestData.Large));
         a.Comments.Add("written by kscope");
         Profile b = ProfileReader.Read(ProfileWriter.WriteBytes(a));
         AssertSame(a, b);

@@ -6,7 +6,7 @@ namespace Kscope.Formats.Tests.Procfs;
 /// <summary>Every prefix and random mutations of real samples either parse or throw MalformedDataException, never anything else.</summary>
 public class ParserRobustnessTests
 {
-    public static TheoryData<string> Parsers => ["status", "stat", "cgroup", "mountinfo", "maps", "limits", "config", "cpu.stat", "psi", "cpu.max", "cpulist"];
+    public static TheoryData<string> Parsers => ["status", "stat", "cgroup", "mountinfo", "maps", "limits", "config", "cpu.stat", "psi", "cpu.max", "cpulist", "schedstat"];
 
     private static (string Sample, Action<string> Parse) For(string name) => name switch
     {
@@ -21,6 +21,7 @@ public class ParserRobustnessTests
         "psi" => (ProcfsSamples.Pressure, t => Pressure.Parse(t)),
         "cpu.max" => ("20000 100000\n", t => CpuMax.Parse(t)),
         "cpulist" => ("0-3,8,10-11\n", t => CpuList.Parse(t)),
+        "schedstat" => ("1234567890 98765432 4321\n", t => ProcSchedStat.Parse(t)),
         _ => throw new ArgumentException(name),
     };
 

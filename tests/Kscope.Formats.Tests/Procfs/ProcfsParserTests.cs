@@ -165,6 +165,35 @@ public class ProcfsParserTests
         Assert.Throws<MalformedDataException>(() => ProcLimit.Parse(text));
 
     [Fact]
+    public void SchedStat_Sample_RunWaitAndSlices()
+    {
+        ProcSchedStat s = ProcSchedStat.Parse("2210391017 45162834 1839\n");
+        Assert.Equal(2210391017UL, s.RunNs);
+        Assert.Equal(45162834UL, s.WaitNs);
+        Assert.Equal(1839UL, s.Timeslices);
+    }
+
+    [Fact]
+    public void SchedStat_OwnTask_Parses()
+    {
+        ProcSchedStat s = ProcSchedStat.Parse(File.ReadAllText("/proc/thread-self/schedstat"), "/proc/thread-self/schedstat");
+        Assert.True(s.Timeslices > 0 || s.RunNs == 0, $"{s}"); // schedstats off prints 0 0 0
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1 2\n")]
+    [InlineData("1 2 3 4\n")]
+    [InlineData("1 2 3\n4 5 6\n")]
+    [InlineData("1 -2 3\n")]
+    [InlineData("1 2 99999999999999999999\n")]
+    public void SchedStat_Malformed_ThrowsWithLine(string text)
+    {
+        MalformedDataException e = Assert.Throws<MalformedDataException>(() => ProcSchedStat.Parse(text, "schedstat"));
+        Assert.Contains("schedstat", e.Message);
+    }
+
+    [Fact]
     public void NulSeparated_CmdlineAndEnviron()
     {
         Assert.Equal(["/bin/sleep", "10", ""], NulSeparated.Split("/bin/sleep\u000010\u0000\u0000"u8));

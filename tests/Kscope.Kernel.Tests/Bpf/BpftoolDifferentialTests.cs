@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
@@ -103,7 +104,7 @@ public class BpftoolDifferentialTests
         string text = Tools.Check(bpftool, "feature", "probe", "kernel");
         if (!Kscope.Kernel.Btf.VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         var btf = Kscope.Kernel.Btf.VmlinuxBtf.Get();
         var cases = new (ProgramType Type, AttachType Attach, string Target, Kscope.Formats.Btf.BtfKind Kind, LinkKind Link, string Feature, string BpftoolName)[]

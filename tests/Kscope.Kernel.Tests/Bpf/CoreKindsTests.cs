@@ -1,8 +1,9 @@
+using System.Runtime.InteropServices;
 using Kscope.Formats.Btf;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Kernel.Btf;
 using Kscope.Native;
-using System.Runtime.InteropServices;
 
 namespace Kscope.Kernel.Tests.Bpf;
 
@@ -23,7 +24,7 @@ public class CoreKindsTests(ITestOutputHelper output)
         Requires.Root();
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         Kscope.Formats.Btf.Btf btf = VmlinuxBtf.Get();
         BtfType task = btf.FindType("task_struct", BtfKind.Struct) ?? throw new InvalidOperationException("no struct task_struct in vmlinux BTF");
@@ -88,8 +89,7 @@ public class CoreKindsTests(ITestOutputHelper output)
         }
         // sched_getscheduler(2) of the thread that ran the program: SCHED_RESET_ON_FORK (0x40000000) is that flag.
         int tid = (int)Read("reset_tid");
-        nint policy = Syscall.Invoke(RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 120 : 145, tid);
-        Assert.True(policy >= 0, $"sched_getscheduler({tid}) failed");
+        int policy = Syscall.SchedGetScheduler(tid);
         output.WriteLine($"sched_getscheduler({tid}) = 0x{policy:x}");
         Expect("reset_value", (policy & 0x40000000) != 0 ? 1UL : 0UL);
         Expect("iowait_value", 0); // running, not waiting for I/O
@@ -104,12 +104,7 @@ public class CoreKindsTests(ITestOutputHelper output)
         Expect("none_exists", 0);
 
         // A child with SCHED_RESET_ON_FORK set (chrt execs pwd, which calls getcwd): the bitfield reads 1.
-        string? chrt = Tools.Which("chrt");
-        if (chrt is null)
-        {
-            output.WriteLine("chrt (util-linux) not installed: the reset-on-fork child is not checked");
-            return;
-        }
+        string chrt = Requires.Tool("chrt", "util-linux"); // .ci/install-deps installs it: missing, the check fails under KSCOPE_STRICT=1
         var (code, _, err) = Tools.Run(chrt, "--reset-on-fork", "--other", "0", "pwd");
         Assert.True(code == 0, $"chrt --reset-on-fork --other 0 pwd: exit {code}: {err}");
         Assert.True(Read("child_seen") > 0, "the getcwd tracepoint never ran for the chrt child");

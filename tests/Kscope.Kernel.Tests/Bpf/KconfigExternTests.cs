@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Kernel.Host;
 
 namespace Kscope.Kernel.Tests.Bpf;
@@ -13,13 +14,14 @@ public class KconfigExternTests
     {
         Requires.Root();
         CollectionSpec spec = CollectionSpec.LoadObject(BpfObjects.Test("kconfig"));
+        _ = MachineProbes.Check(KernelProbe.KernelConfig); // loads the configs module when one is on disk
         if (KernelConfigReader.Read() is null)
         {
             // Debian's kernels in the tests/kernels guests: no CONFIG_IKCONFIG_PROC, and the host's /boot has no config
             // for the guest's release. Non-weak CONFIG_ externs cannot be valued: the load must say so (libbpf fails too).
             Exception e = Assert.ThrowsAny<Exception>(() => Collection.Load(spec).Dispose());
             Assert.Contains("the kernel's configuration is not readable", e.ToString());
-            Requires.KernelLacks("a readable kernel configuration (no /proc/config.gz: CONFIG_IKCONFIG_PROC unset; no /boot/config-RELEASE)");
+            Requires.KernelLacks(KernelProbe.KernelConfig, "KernelConfigReader.Read() is null");
         }
         string config = KernelConfigReader.Read()?.Value["CONFIG_HZ"] ?? throw new InvalidOperationException("no CONFIG_HZ in the kernel config");
         Assert.Equal(["CONFIG_BPF_SYSCALL", "CONFIG_HZ", "CONFIG_KSCOPE_NO_SUCH_OPTION", "LINUX_KERNEL_VERSION"], spec.Externs.Select(e => e.Name).Order(StringComparer.Ordinal).ToArray());
@@ -64,5 +66,5 @@ public class KconfigExternTests
         }
     }
 
-    private static unsafe string Tag(Kscope.Native.BpfProgInfo info) => Convert.ToHexStringLower(new ReadOnlySpan<byte>(info.Tag, 8));
+    private static unsafe string Tag(Kscope.Native.Bpf.BpfProgInfo info) => Convert.ToHexStringLower(new ReadOnlySpan<byte>(info.Tag, 8));
 }

@@ -1,4 +1,5 @@
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Native;
 
 namespace Kscope.Kernel.Tests.Bpf;
@@ -123,6 +124,84 @@ public class LoaderTests
             catch (Kscope.Formats.MalformedDataException)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// Every prefix of the file stops at the ELF parser (the section header table is at the end). This reaches
+    /// the object parser: each section's contents are cut (sh_size shrunk to several prefixes, the file left
+    /// valid ELF), and relocation entries get hostile symbol indexes and offsets. Each parse returns or throws
+    /// the typed error (or the loader's NotSupportedException for externs it cannot resolve).
+    /// </summary>
+    [Fact]
+    public void Parse_EachSectionTruncatedOrRelocationsHostile_ReachesObjectReader_ThrowsTyped()
+    {
+        Requires.Tool("clang", "clang");
+        foreach (string name in new[] { "multi" })
+        {
+            byte[] bytes = File.ReadAllBytes(BpfObjects.Test(name));
+            var elf = Kscope.Formats.Elf.ElfFile.Parse(bytes);
+            ulong shoff = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(40));
+            int reached = 0;
+            foreach (var s in elf.Sections)
+            {
+                if (s.Index == 0 || s.Size == 0)
+                {
+                    continue;
+                }
+                foreach (ulong cut in new ulong[] { 0UL, 1, 4, 8, 12, 24, s.Size / 3, s.Size / 2, s.Size - 8, s.Size - 1 }.Where(c => c < s.Size).Distinct())
+                {
+                    byte[] m = (byte[])bytes.Clone();
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan((int)shoff + (s.Index * 64) + 32), cut);
+                    reached += ParseTyped(m) ? 1 : 0;
+                }
+            }
+            foreach (var rel in elf.RelocationSections)
+            {
+                int entries = (int)(rel.Size / 16);
+                for (int i = 0; i < entries; i++)
+                {
+                    int at = (int)rel.Offset + (i * 16);
+                    foreach (ulong info in new[] { (0xffffffUL << 32) | 1, (0UL << 32) | 1, ((ulong)elf.Symbols.Count << 32) | 1 })
+                    {
+                        byte[] m = (byte[])bytes.Clone();
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(at + 8), info);
+                        ParseTyped(m);
+                    }
+                    foreach (ulong offset in new[] { 1UL, 0xfffffff8, ulong.MaxValue - 7 })
+                    {
+                        byte[] m = (byte[])bytes.Clone();
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(at), offset);
+                        ParseTyped(m);
+                    }
+                }
+            }
+            // Most cuts leave a valid ELF whose contents the object reader itself must reject or accept.
+            Assert.True(reached > 20, $"only {reached} truncated sections got past the ELF parser");
+        }
+
+        // True when the bytes got past ElfFile.Parse (the object reader saw them).
+        static bool ParseTyped(byte[] m)
+        {
+            try
+            {
+                Kscope.Formats.Elf.ElfFile.Parse(m);
+            }
+            catch (Kscope.Formats.MalformedDataException)
+            {
+                return false;
+            }
+            try
+            {
+                CollectionSpec.Parse(m);
+            }
+            catch (Kscope.Formats.MalformedDataException)
+            {
+            }
+            catch (NotSupportedException)
+            {
+            }
+            return true;
         }
     }
 }

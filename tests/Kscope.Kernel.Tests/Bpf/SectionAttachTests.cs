@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Kscope.Formats.Btf;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Asm;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Kernel.Btf;
 using Kscope.Native;
 
@@ -120,7 +122,7 @@ public class SectionAttachTests
     public void AttachAll_KernelOnlyKinds_FireOrSayNotSupported(string program)
     {
         Requires.Root();
-        (FeatureStatus status, string feature, uint slot, string lacks) = Probe(program);
+        (FeatureStatus status, string feature, uint slot, KernelProbe lacks) = Probe(program);
         CollectionSpec spec = CollectionSpec.LoadObject(BpfObjects.AttachAll());
         var options = new CollectionOptions { Programs = new HashSet<string> { program } };
         if (status == FeatureStatus.Absent)
@@ -132,7 +134,7 @@ public class SectionAttachTests
             });
             Assert.Contains("not supported by this kernel", e.Message);
             Assert.Contains(feature, e.Message);
-            Requires.KernelLacks($"{lacks} (probe says absent; loading/attaching '{program}' says so: {e.Message})");
+            Requires.KernelLacks(lacks, $"kscope's probe says absent; loading/attaching '{program}' says so: {e.Message}");
         }
         if (status == FeatureStatus.Unknown)
         {
@@ -158,29 +160,30 @@ public class SectionAttachTests
         }
     }
 
-    private static (FeatureStatus Status, string Feature, uint Slot, string Lacks) Probe(string program)
+    private static (FeatureStatus Status, string Feature, uint Slot, KernelProbe Lacks) Probe(string program)
     {
         switch (program)
         {
             case "on_kprobe":
-                return (Features.KprobePmu(), $"kprobe '{OpenFunction}'", 0, "kprobes (no kprobe PMU)");
+                return (Features.KprobePmu(), $"kprobe '{OpenFunction}'", 0, KernelProbe.KprobePmu);
             case "on_kretprobe":
-                return (Features.KprobePmu(), $"kretprobe '{OpenFunction}'", 1, "kretprobes (no kprobe PMU)");
+                return (Features.KprobePmu(), $"kretprobe '{OpenFunction}'", 1, KernelProbe.KprobePmu);
             case "on_fentry":
-                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceFentry, BtfId(OpenFunction, BtfKind.Func)), "fentry program 'on_fentry'", 5, "fentry (BPF trampolines)");
+                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceFentry, BtfId(OpenFunction, BtfKind.Func)), "fentry program 'on_fentry'", 5, KernelProbe.BpfTrampoline);
             case "on_fexit":
-                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceFexit, BtfId(OpenFunction, BtfKind.Func)), "fexit program 'on_fexit'", 6, "fexit (BPF trampolines)");
+                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceFexit, BtfId(OpenFunction, BtfKind.Func)), "fexit program 'on_fexit'", 6, KernelProbe.BpfTrampoline);
             case "on_tp_btf":
-                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceRawTp, BtfId("btf_trace_sys_enter", BtfKind.Typedef)), "tp_btf program 'on_tp_btf'", 7, "tp_btf programs");
+                return (Features.TracingPrograms(ProgramType.Tracing, AttachType.TraceRawTp, BtfId("btf_trace_sys_enter", BtfKind.Typedef)), "tp_btf program 'on_tp_btf'", 7, KernelProbe.TracepointBtf);
             default:
             {
                 FeatureStatus lsm = Features.TracingPrograms(ProgramType.Lsm, AttachType.LsmMac, BtfId("bpf_lsm_file_open", BtfKind.Func));
-                string active = File.ReadAllText("/sys/kernel/security/lsm").Trim();
-                if (lsm == FeatureStatus.Present && !active.Split(',').Contains("bpf"))
+                // LSM programs load and attach while the bpf LSM is inactive, but their hooks never run: the probe
+                // (which mounts securityfs when needed) decides from the active LSM list.
+                if (lsm == FeatureStatus.Present && MachineProbes.Check(KernelProbe.BpfLsm).Verdict == ProbeVerdict.Absent)
                 {
-                    Requires.KernelLacks($"BPF LSM hooks (active LSMs: {active}; needs 'bpf' in lsm=)");
+                    Requires.KernelLacks(KernelProbe.BpfLsm, "LSM programs load, the bpf LSM is not active");
                 }
-                return (lsm, "lsm program 'on_lsm'", 8, "BPF LSM programs");
+                return (lsm, "lsm program 'on_lsm'", 8, KernelProbe.BpfLsm);
             }
         }
     }
@@ -189,7 +192,7 @@ public class SectionAttachTests
     {
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         return (uint)(VmlinuxBtf.Get().FindType(name, kind)?.Id ?? 0);
     }

@@ -1,5 +1,6 @@
 using Kscope.Kernel.Bpf;
-using static Kscope.Kernel.Bpf.Register;
+using static Kscope.Kernel.Bpf.Asm.Register;
+using Kscope.Kernel.Bpf.Asm;
 
 namespace Kscope.Kernel.Tests.Bpf;
 

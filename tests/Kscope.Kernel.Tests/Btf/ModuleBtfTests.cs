@@ -20,12 +20,13 @@ public class ModuleBtfTests
         string bpftool = Requires.Tool("bpftool", "bpftool");
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
+        Requires.Kernel(KernelProbe.ModuleBtf); // loads a module from disk when none with BTF is loaded
         IReadOnlyList<string> modules = VmlinuxBtf.ModuleNames();
         if (modules.Count == 0)
         {
-            Requires.KernelLacks("module BTF: no loaded module has BTF in /sys/kernel/btf (built-in drivers, or CONFIG_DEBUG_INFO_BTF_MODULES unset)");
+            Requires.KernelLacks(KernelProbe.ModuleBtf, "VmlinuxBtf.ModuleNames() is empty");
         }
         var vmlinux = VmlinuxBtf.Get();
         foreach (string module in modules.Take(3))

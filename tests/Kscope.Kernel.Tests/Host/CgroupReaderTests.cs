@@ -40,15 +40,10 @@ public class CgroupReaderTests
     [Fact]
     public void V2Child_ReadsInterfaceFilesWithTheSameCode()
     {
-        Requires.Root();
+        using TempCgroup cg = TempCgroup.CreateV2();
         CgroupHierarchy? v2 = CgroupLimits.Read().Hierarchies.FirstOrDefault(h => h.Version == 2);
-        if (v2 is null)
-        {
-            Requires.KernelLacks("a mounted cgroup v2 hierarchy");
-            return;
-        }
-        string dir = Path.Combine(v2.MountPoint, $"kscope-test-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
+        Assert.True(v2 is not null && v2.MountPoint == cg.Root, $"CgroupLimits sees no v2 hierarchy at {cg.Root}");
+        string dir = cg.Dir;
         using var child = System.Diagnostics.Process.Start("sleep", "10");
         try
         {
@@ -76,22 +71,6 @@ public class CgroupReaderTests
         {
             child.Kill();
             child.WaitForExit();
-            DeleteCgroup(dir);
-        }
-    }
-
-    internal static void DeleteCgroup(string dir)
-    {
-        for (int attempt = 0; attempt < 50 && Directory.Exists(dir); attempt++)
-        {
-            try
-            {
-                Directory.Delete(dir);
-            }
-            catch (IOException)
-            {
-                Thread.Sleep(20); // the killed task leaves the cgroup asynchronously
-            }
         }
     }
 }

@@ -16,7 +16,7 @@ public class KernelProbesTests
         bool syscall = probe.Contains("bpf() syscall is available", StringComparison.Ordinal);
         bool socketFilter = probe.Contains("program_type socket_filter is available", StringComparison.Ordinal);
         bool array = probe.Contains("map_type array is available", StringComparison.Ordinal);
-        Assert.Equal(syscall && socketFilter && array, r.Outcome == ProbeOutcome.Present);
+        Assert.Equal(syscall && socketFilter && array, r.Status == FeatureStatus.Present);
         Assert.Contains("BPF_PROG_LOAD", r.Evidence);
     }
 
@@ -38,10 +38,10 @@ public class KernelProbesTests
         ProbeResult r = KernelProbes.Probe(feature);
         if (feature == KernelProbes.IoUringSetup && Sysctl.ReadInt("kernel.io_uring_disabled") is > 0)
         {
-            Assert.NotEqual(ProbeOutcome.Absent, r.Outcome);
+            Assert.NotEqual(FeatureStatus.Absent, r.Status);
             return;
         }
-        Assert.Equal(built ? ProbeOutcome.Present : ProbeOutcome.Absent, r.Outcome);
+        Assert.Equal(built ? FeatureStatus.Present : FeatureStatus.Absent, r.Status);
     }
 
     [Theory]
@@ -62,7 +62,7 @@ public class KernelProbesTests
             _ => "sys_statx",
         };
         bool inKernel = File.ReadLines("/proc/kallsyms").Any(l => l.EndsWith("_" + symbol, StringComparison.Ordinal) || l.EndsWith(" " + symbol, StringComparison.Ordinal));
-        Assert.Equal(inKernel ? ProbeOutcome.Present : ProbeOutcome.Absent, KernelProbes.Probe(feature).Outcome);
+        Assert.Equal(inKernel ? FeatureStatus.Present : FeatureStatus.Absent, KernelProbes.Probe(feature).Status);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public class KernelProbesTests
         Requires.Root();
         bool active = SecurityModules.Active().Value.Contains("landlock");
         ProbeResult r = KernelProbes.Probe(KernelProbes.Landlock);
-        Assert.Equal(active ? ProbeOutcome.Present : ProbeOutcome.Absent, r.Outcome);
+        Assert.Equal(active ? FeatureStatus.Present : FeatureStatus.Absent, r.Status);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kscope.Kernel.Kvm;
 
 namespace Kscope.Kernel.Tests.Kvm;
@@ -14,5 +15,28 @@ public class KvmLeakTests
             using FlatGuest guest = FlatGuest.Create(kvm, GuestPrograms.RealModeOutHlt, GuestMode.Real, memorySize: 0x10000);
             Assert.Equal(GuestStop.Halted, guest.CreateRunner().Run().Stop);
         });
+    }
+
+    [Fact]
+    public void Vcpu_NeverDisposed_ItsFinalizerLetsTheFdClose()
+    {
+        using KvmSystem kvm = KvmFixture.Open();
+        KernelObjects before = KernelObjects.Take();
+        CreateAndDrop(kvm);
+        Assert.NotEqual("", before.Difference(KernelObjects.Take())); // the vCPU and VM fds are open now
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        // Before the finalizer existed, the vCPU's lifetime reference kept its fd open forever.
+        Assert.Equal("", before.Difference(KernelObjects.Take()));
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static void CreateAndDrop(KvmSystem kvm)
+        {
+            VirtualMachine vm = kvm.CreateVm();
+            vm.CreateVcpu();
+        }
     }
 }

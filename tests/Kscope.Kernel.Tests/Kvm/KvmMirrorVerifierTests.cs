@@ -9,7 +9,7 @@ public class KvmMirrorVerifierTests
     {
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         var verifier = new KernelStructVerifier(VmlinuxBtf.Get());
         IReadOnlyList<KernelStructMismatch> all = verifier.VerifyAssembly(typeof(KvmMirrorVerifierTests).Assembly.Location, out _);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Loader;
 using Kscope.Kernel.Btf;
 using Kscope.Kernel.Tests.Bpf;
 
@@ -39,7 +40,7 @@ public partial class CoreAcrossKernelsTests(ITestOutputHelper output)
         Requires.Root();
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         CollectionSpec spec = CollectionSpec.LoadObject(BpfObjects.Test("core_task"));
         spec.SetVariable("target_tgid", (uint)Environment.ProcessId);

@@ -3,8 +3,11 @@ using Kscope.Kernel.Bpf;
 using Kscope.Kernel.Btf;
 using Kscope.Kernel.Tests.Bpf;
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Tests.Matrix;
+
+using Kscope.Native.Bpf;
 
 /// <summary>
 /// Attach points this development host lacks (no CONFIG_KPROBES, no BPF trampolines, no BPF LSM)
@@ -29,7 +32,7 @@ public class KernelTracingTests
     {
         if (!VmlinuxBtf.IsAvailable)
         {
-            Requires.KernelLacks("BTF (/sys/kernel/btf/vmlinux)");
+            Requires.KernelLacks(KernelProbe.Btf, "no /sys/kernel/btf/vmlinux");
         }
         BtfType? type = VmlinuxBtf.Get().FindType(name, kind);
         Assert.True(type is not null, $"{kind} '{name}' not in /sys/kernel/btf/vmlinux");
@@ -47,25 +50,19 @@ public class KernelTracingTests
         });
 
     /// <summary>
-    /// Skips only when the probe shows the kernel lacks (or, as root, refuses) BPF trampoline programs
-    /// while ordinary program types load.
+    /// Skips only when TestKit's own probe (a raw bpf() load and attach) shows the kernel lacks or refuses these
+    /// programs; kscope's probe (<see cref="Features.TracingPrograms"/>) must say the same either way.
     /// </summary>
-    private static void RequireTracing(ProgramType type, AttachType attach, uint btfId, string what)
+    private static void RequireTracing(KernelProbe probe, ProgramType type, AttachType attach, uint btfId, string what)
     {
-        FeatureStatus status = Features.TracingPrograms(type, attach, btfId);
-        if (status == FeatureStatus.Present)
+        FeatureStatus ours = Features.TracingPrograms(type, attach, btfId);
+        ProbeFinding independent = MachineProbes.Check(probe);
+        if (independent.Verdict != ProbeVerdict.CouldNotTest && ours != FeatureStatus.Unknown)
         {
-            return;
+            Assert.True((ours == FeatureStatus.Present) == (independent.Verdict == ProbeVerdict.Present),
+                $"{what}: kscope's probe says {ours}, TestKit's says {independent}");
         }
-        if (status == FeatureStatus.Absent)
-        {
-            Requires.KernelLacks(what);
-        }
-        if (Features.HasProgramType(ProgramType.Tracepoint) == FeatureStatus.Present)
-        {
-            Requires.KernelLacks($"{what}: the kernel refuses them with EPERM as root while tracepoint programs load");
-        }
-        Requires.Unmet($"{what}: the probe could not decide (no permission to load BPF programs)");
+        Requires.Kernel(probe);
     }
 
     [Fact]
@@ -74,7 +71,7 @@ public class KernelTracingTests
         Requires.Root();
         if (Features.KprobePmu() != FeatureStatus.Present)
         {
-            Requires.KernelLacks("kprobes (no kprobe PMU in /sys/bus/event_source/devices)");
+            Requires.KernelLacks(KernelProbe.KprobePmu, "Features.KprobePmu() is not Present");
         }
         using Map counter = TestPrograms.CounterMap();
         using Program p = TestPrograms.LoadCounter(ProgramType.Kprobe, counter, "kscope_kp");
@@ -95,7 +92,7 @@ public class KernelTracingTests
         Requires.Root();
         if (Features.KprobePmu() != FeatureStatus.Present)
         {
-            Requires.KernelLacks("kprobes (no kprobe PMU in /sys/bus/event_source/devices)");
+            Requires.KernelLacks(KernelProbe.KprobePmu, "Features.KprobePmu() is not Present");
         }
         using Map counter = TestPrograms.CounterMap();
         using Program p = TestPrograms.LoadCounter(ProgramType.Kprobe, counter, "kscope_krp");
@@ -113,7 +110,7 @@ public class KernelTracingTests
         Requires.Root();
         if (Features.KprobePmu() != FeatureStatus.Present)
         {
-            Requires.KernelLacks("kprobes (no kprobe PMU in /sys/bus/event_source/devices)");
+            Requires.KernelLacks(KernelProbe.KprobePmu, "Features.KprobePmu() is not Present");
         }
         using Map counter = TestPrograms.CounterMap();
         using Program p = TestPrograms.LoadCounter(ProgramType.Kprobe, counter, "kscope_kp");
@@ -129,7 +126,7 @@ public class KernelTracingTests
         string events = Path.Combine(Kscope.Kernel.Tracing.Tracefs.Root, "kprobe_events");
         if (!File.Exists(events))
         {
-            Requires.KernelLacks($"kprobes ({events} missing: CONFIG_KPROBE_EVENTS)");
+            Requires.KernelLacks(KernelProbe.KprobeEvents, $"no {events}");
         }
         string name = $"kscope_legacy_{Environment.ProcessId}";
         File.AppendAllText(events, $"p:kprobes/{name} {OpenFunction}\n");
@@ -160,12 +157,12 @@ public class KernelTracingTests
         Requires.Root();
         if (Features.KprobePmu() != FeatureStatus.Present)
         {
-            Requires.KernelLacks("kprobes (no kprobe PMU in /sys/bus/event_source/devices)");
+            Requires.KernelLacks(KernelProbe.KprobePmu, "Features.KprobePmu() is not Present");
         }
         BtfType? attachTypes = VmlinuxBtf.IsAvailable ? VmlinuxBtf.Get().FindType("bpf_attach_type", BtfKind.Enum) : null;
         if (attachTypes is null || !attachTypes.EnumValues.Any(v => v.Name == "BPF_TRACE_KPROBE_MULTI"))
         {
-            Requires.KernelLacks("kprobe multi links (the kernel's enum bpf_attach_type has no BPF_TRACE_KPROBE_MULTI: 5.18+)");
+            Requires.KernelLacks(KernelProbe.KprobeMulti, "enum bpf_attach_type has no BPF_TRACE_KPROBE_MULTI");
         }
         using Map counter = TestPrograms.CounterMap();
         Program p = Program.Load(new ProgramSpec
@@ -192,12 +189,12 @@ public class KernelTracingTests
                 SafeFd link;
                 try
                 {
-                    link = Kscope.Native.Bpf.LinkCreate(ref attr);
+                    link = Bpf.LinkCreate(ref attr);
                 }
                 catch (KernelException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.ENOTSUPP)
                 {
                     p.Dispose();
-                    Requires.KernelLacks($"kprobe multi links (built without CONFIG_FPROBE: link_create says {e.Errno})");
+                    Requires.KernelLacks(KernelProbe.KprobeMulti, $"link_create says {e.Errno}");
                     return;
                 }
                 using (link)
@@ -221,7 +218,7 @@ public class KernelTracingTests
     {
         Requires.Root();
         uint id = BtfId(OpenFunction, BtfKind.Func);
-        RequireTracing(ProgramType.Tracing, AttachType.TraceFentry, id, "fentry/fexit (BPF trampolines)");
+        RequireTracing(KernelProbe.BpfTrampoline, ProgramType.Tracing, AttachType.TraceFentry, id, "fentry/fexit (BPF trampolines)");
         using Map entries = TestPrograms.CounterMap();
         using Map exits = TestPrograms.CounterMap();
         using Program entry = LoadTracing(ProgramType.Tracing, AttachType.TraceFentry, id, entries, "kscope_fentry");
@@ -245,7 +242,7 @@ public class KernelTracingTests
     {
         Requires.Root();
         uint id = BtfId("btf_trace_sys_enter", BtfKind.Typedef);
-        RequireTracing(ProgramType.Tracing, AttachType.TraceRawTp, id, "tp_btf programs (BPF_TRACE_RAW_TP with a BTF target)");
+        RequireTracing(KernelProbe.TracepointBtf, ProgramType.Tracing, AttachType.TraceRawTp, id, "tp_btf programs (BPF_TRACE_RAW_TP with a BTF target)");
         using Map counter = TestPrograms.CounterMap();
         using Program p = LoadTracing(ProgramType.Tracing, AttachType.TraceRawTp, id, counter, "kscope_tpbtf");
         using (Link link = Attach.Tracing(p, LinkKind.TracepointBtf))
@@ -262,13 +259,9 @@ public class KernelTracingTests
     public void Lsm_FileOpen_SeesOpensAndAllowsThem()
     {
         Requires.Root();
-        string lsms = File.ReadAllText("/sys/kernel/security/lsm").Trim();
         uint id = BtfId("bpf_lsm_file_open", BtfKind.Func);
-        if (!lsms.Split(',').Contains("bpf"))
-        {
-            Requires.KernelLacks($"BPF LSM (active LSMs: {lsms}; needs CONFIG_BPF_LSM and 'bpf' in lsm=)");
-        }
-        RequireTracing(ProgramType.Lsm, AttachType.LsmMac, id, "BPF LSM programs");
+        Requires.Kernel(KernelProbe.BpfLsm); // 'bpf' among the active LSMs (securityfs mounted first), an LSM program attaches
+        RequireTracing(KernelProbe.BpfLsm, ProgramType.Lsm, AttachType.LsmMac, id, "BPF LSM programs");
         using Map counter = TestPrograms.CounterMap();
         using Program p = LoadTracing(ProgramType.Lsm, AttachType.LsmMac, id, counter, "kscope_lsm");
         using (Link link = Attach.Tracing(p, LinkKind.Lsm))

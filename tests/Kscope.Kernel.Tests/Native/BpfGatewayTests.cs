@@ -2,8 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Kscope.Kernel.Tests.Native;
 
-// Inside the namespace so that 'Bpf' binds to Kscope.Native.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
+// Inside the namespace so that 'Bpf' binds to the gateway class Kscope.Native.Bpf.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
 using Kscope.Native;
+using Kscope.Native.Bpf;
+using Kscope.Native.Perf;
 
 [Trait("Category", "Kernel")]
 public unsafe class BpfGatewayTests

@@ -2,13 +2,25 @@ using Kscope.Kernel.Perf;
 
 namespace Kscope.Kernel.Tests.Native;
 
-// Inside the namespace so that 'Bpf' binds to Kscope.Native.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
+// Inside the namespace so that 'Bpf' binds to the gateway class Kscope.Native.Bpf.Bpf, not the Kscope.Kernel.Tests.Bpf namespace.
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 [Collection(LeakCollection.Name)]
 [Trait("Category", "Kernel")]
 public class NativeLeakTests
 {
+    [Fact]
+    public void OpenClose_Repeated_DoesNotLeakFds()
+    {
+        FdCounter.AssertNoGrowth(200, () =>
+        {
+            using SafeFd fd = Posix.Open("/proc/self/status", OpenFlags.O_RDONLY);
+            Span<byte> buffer = stackalloc byte[64];
+            Assert.True(Posix.Read(fd, buffer) > 0);
+        });
+    }
+
     [Fact]
     public void MapCreate_Repeated_DoesNotLeakFds()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using Kscope.Formats;
 using Kscope.Kernel.Perf;
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Tests.Perf;
 

@@ -1,5 +1,6 @@
 using Kscope.Kernel.Perf;
 using Kscope.Native;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Tests.Perf;
 
@@ -20,27 +21,37 @@ public class PerfRingTests
 
         int samples = 0;
         int self = Posix.GetPid();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        Span<EpollEvent> ready = stackalloc EpollEvent[4];
-        while (samples < 20 && DateTime.UtcNow < deadline)
+        void Count(PerfEventHeader header, ReadOnlySpan<byte> body)
         {
+            if (header.Type == (uint)PerfRecordType.Sample)
+            {
+                Assert.Equal(self, BitConverter.ToInt32(body)); // PERF_SAMPLE_TID: u32 pid, u32 tid
+                samples++;
+            }
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool woken = false;
+        Span<EpollEvent> ready = stackalloc EpollEvent[4];
+        while (samples < 20)
+        {
+            Assert.True(clock.Elapsed < Poll.Generous, $"only {samples} samples after {Poll.Generous.TotalSeconds:0} s of spinning");
             Spin(TimeSpan.FromMilliseconds(20));
             if (epoll.Wait(ready, 100) > 0)
             {
                 Assert.Equal(7UL, ready[0].Data);
+                woken = true;
             }
-            ring.Read((header, body) =>
-            {
-                if (header.Type == (uint)PerfRecordType.Sample)
-                {
-                    Assert.Equal(self, BitConverter.ToInt32(body)); // PERF_SAMPLE_TID: u32 pid, u32 tid
-                    samples++;
-                }
-            });
+            ring.Read(Count);
         }
         perf.Disable();
-        Assert.True(samples >= 20, $"only {samples} samples in 5 s");
-        Assert.False(ring.HasData && ring.Read((_, _) => { }) < 0);
+        Assert.True(woken, "epoll never reported the ring readable");
+        // Drained after Disable: reading publishes the tail, so nothing is left (a reader that never advanced
+        // data_tail would see the same records again and the ring would stay full).
+        ulong delivered = ring.Delivered;
+        int last = ring.Read(Count);
+        Assert.Equal(delivered + (ulong)last, ring.Delivered);
+        Assert.False(ring.HasData, "records left in the ring after reading all of them");
+        Assert.Equal(0, ring.Read(Count));
     }
 
     private static void Spin(TimeSpan duration)

@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>Builds one ALU operation in its immediate and register forms (<c>Asm.Add.Imm(R1, 22)</c>).</summary>
 public sealed class AluBuilder

@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>
 /// The eBPF assembler DSL: one member per operation, returning <see cref="Instruction"/> values to put in

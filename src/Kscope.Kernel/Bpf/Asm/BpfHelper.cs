@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>enum bpf_func_id, include/uapi/linux/bpf.h: the helpers kscope's programs call (ids are ABI).</summary>
 public enum BpfHelper

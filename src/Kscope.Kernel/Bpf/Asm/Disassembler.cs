@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>
 /// Text for instructions in the kernel verifier log's syntax (the one bpftool prints):

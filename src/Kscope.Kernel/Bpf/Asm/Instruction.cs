@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>
 /// One eBPF instruction (struct bpf_insn, include/uapi/linux/bpf.h: u8 code, u8 dst:4 src:4, s16 off,
@@ -23,12 +23,12 @@ public readonly record struct Instruction(byte OpCode, Register Dst, Register Sr
     /// <summary>Source line for diagnostics (from BTF line info), when known.</summary>
     public string? SourceLine { get; init; }
 
-    public bool IsLoadImm64 => OpCode == Bpf.OpCode.LdImm64;
+    public bool IsLoadImm64 => OpCode == Bpf.Asm.OpCode.LdImm64;
 
     /// <summary>Slots this instruction takes in the program: 2 for LD_IMM64, else 1.</summary>
     public int Slots => IsLoadImm64 ? 2 : 1;
 
-    public InstructionClass Class => Bpf.OpCode.ClassOf(OpCode);
+    public InstructionClass Class => Bpf.Asm.OpCode.ClassOf(OpCode);
 
     public bool IsExit => OpCode == ((byte)InstructionClass.Jmp | (byte)JumpOperation.Exit);
 
@@ -46,7 +46,7 @@ public readonly record struct Instruction(byte OpCode, Register Dst, Register Sr
     public bool IsLoadFunction => IsLoadImm64 && (byte)Src == Pseudo.Func;
 
     /// <summary>A conditional or unconditional jump (not call or exit).</summary>
-    public bool IsBranch => Bpf.OpCode.IsJump(OpCode) && Bpf.OpCode.JumpOf(OpCode) is not (JumpOperation.Call or JumpOperation.Exit);
+    public bool IsBranch => Bpf.Asm.OpCode.IsJump(OpCode) && Bpf.Asm.OpCode.JumpOf(OpCode) is not (JumpOperation.Call or JumpOperation.Exit);
 
     public Instruction WithSymbol(string? symbol) => this with { Symbol = symbol };
 
@@ -88,7 +88,7 @@ public readonly record struct Instruction(byte OpCode, Register Dst, Register Sr
         var src = (Register)(source[1] >> 4);
         short off = BinaryPrimitives.ReadInt16LittleEndian(source[2..]);
         long imm = BinaryPrimitives.ReadInt32LittleEndian(source[4..]);
-        if (code != Bpf.OpCode.LdImm64)
+        if (code != Bpf.Asm.OpCode.LdImm64)
         {
             instruction = new Instruction(code, dst, src, off, imm);
             return 1;

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>
 /// A program's instructions with symbolic labels. <see cref="Link"/> resolves label references of jumps,

@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>
 /// Builds one conditional jump to a label (<c>Asm.JEq.Imm(R0, 0, "out")</c>); the offset is filled in

@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>Instruction class, the low 3 bits of the opcode (include/uapi/linux/bpf_common.h, bpf.h).</summary>
 public enum InstructionClass : byte

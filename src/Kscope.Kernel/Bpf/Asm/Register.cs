@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Asm;
 
 /// <summary>eBPF registers: R0 return value, R1-R5 arguments, R6-R9 callee-saved, R10 read-only frame pointer.</summary>
 public enum Register : byte

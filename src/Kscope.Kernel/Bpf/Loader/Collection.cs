@@ -1,9 +1,11 @@
 using Kscope.Kernel.Btf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>
 /// A loaded collection: the kernel objects made from a <see cref="CollectionSpec"/>. Loading creates the
@@ -47,14 +49,14 @@ public sealed unsafe class Collection : IDisposable
             {
                 c.Maps[m.Name] = c.CreateMap(m, options);
             }
-            BtfTypes? target = null;
+            var core = new CoreResolution(spec, options.CoreCache);
             foreach (ProgramSpec p in spec.Programs.Values)
             {
                 if (options.Programs is { } only && !only.Contains(p.Name))
                 {
                     continue;
                 }
-                ProgramSpec ready = c.Prepare(p, ref target, out List<(int Instruction, string Message)> coreFailures);
+                ProgramSpec ready = c.Prepare(p, core, out List<(int Instruction, string Message)> coreFailures);
                 try
                 {
                     c.Programs[p.Name] = Program.Load(ready, options.ProgramOptions, c.Btf);
@@ -68,6 +70,7 @@ public sealed unsafe class Collection : IDisposable
                     c.Programs[p.Name].Pin(Path.Combine(dir, p.Name));
                 }
             }
+            core.Save();
             return c;
         }
         catch
@@ -187,10 +190,7 @@ public sealed unsafe class Collection : IDisposable
 
     public void Dispose()
     {
-        foreach (Link l in _links)
-        {
-            l.Dispose();
-        }
+        Link.DisposeAll(_links);
         _links.Clear();
         foreach (Program p in Programs.Values)
         {
@@ -253,7 +253,9 @@ public sealed unsafe class Collection : IDisposable
             {
                 inner = Map.Create(innerSpec);
             }
-            Map map = Map.Create(effective, spec.Section is ".maps" ? Btf : null, inner);
+            // .maps maps carry their key/value types; global data maps their DATASEC (offsets fixed up at BTF load), so
+            // bpftool map dump shows each variable
+            Map map = Map.Create(effective, spec.Section is ".maps" || spec.BtfValueTypeId != 0 ? Btf : null, inner);
             if (spec.PinByName && options.PinDirectory is { } pinDir)
             {
                 map.Pin(Path.Combine(pinDir, spec.Name));
@@ -266,16 +268,14 @@ public sealed unsafe class Collection : IDisposable
         }
     }
 
-    private ProgramSpec Prepare(ProgramSpec spec, ref BtfTypes? target, out List<(int Instruction, string Message)> coreFailures)
+    private ProgramSpec Prepare(ProgramSpec spec, CoreResolution core, out List<(int Instruction, string Message)> coreFailures)
     {
         var insns = new InstructionList(spec.Instructions);
         coreFailures = new List<(int, string)>();
-        if (spec.CoreRelocations is { Count: > 0 } relos && Spec.Btf is { } local)
+        CoreCache.ProgramEntry resolved = core.Resolve(spec);
+        if (spec.CoreRelocations is { Count: > 0 } relos)
         {
-            target ??= VmlinuxBtf.Get();
-            var relocator = new CoreRelocator(local, target);
-            relocator.Apply(insns, relos);
-            coreFailures = relocator.Failures;
+            CoreRelocator.Apply(insns, relos, resolved.Relocations, coreFailures);
         }
         for (int i = 0; i < insns.Count; i++)
         {
@@ -290,37 +290,99 @@ public sealed unsafe class Collection : IDisposable
                 insns[i] = ins with { Constant = high | (uint)map.Fd.Value };
             }
         }
-        byte[]? funcInfo = null, lineInfo = null;
+        BpfFuncInfo[]? funcInfo = null;
+        BpfLineInfo[]? lineInfo = null;
         if (Btf is not null && spec.FuncInfos is { Count: > 0 } fis)
         {
             int[] slots = insns.SlotOffsets();
-            funcInfo = new byte[fis.Count * 8];
+            funcInfo = new BpfFuncInfo[fis.Count];
             for (int i = 0; i < fis.Count; i++)
             {
-                BitConverter.TryWriteBytes(funcInfo.AsSpan(i * 8), (uint)slots[fis[i].InstructionIndex]);
-                BitConverter.TryWriteBytes(funcInfo.AsSpan(i * 8 + 4), (uint)fis[i].TypeId);
+                funcInfo[i] = new BpfFuncInfo { InsnOff = (uint)slots[fis[i].InstructionIndex], TypeId = (uint)fis[i].TypeId };
             }
             if (spec.LineInfos is { Count: > 0 } lis)
             {
-                lineInfo = new byte[lis.Count * 16];
+                lineInfo = new BpfLineInfo[lis.Count];
                 for (int i = 0; i < lis.Count; i++)
                 {
-                    Span<byte> r = lineInfo.AsSpan(i * 16);
-                    BitConverter.TryWriteBytes(r, (uint)slots[lis[i].InstructionIndex]);
-                    BitConverter.TryWriteBytes(r[4..], lis[i].FileNameOffset);
-                    BitConverter.TryWriteBytes(r[8..], lis[i].LineOffset);
-                    BitConverter.TryWriteBytes(r[12..], (lis[i].LineNumber << 10) | (lis[i].Column & 0x3ff));
+                    lineInfo[i] = new BpfLineInfo
+                    {
+                        InsnOff = (uint)slots[lis[i].InstructionIndex],
+                        FileNameOff = lis[i].FileNameOffset,
+                        LineOff = lis[i].LineOffset,
+                        LineCol = BpfLineInfo.Pack(lis[i].LineNumber, lis[i].Column),
+                    };
                 }
             }
         }
-        uint attachBtfId = spec.AttachBtfId;
-        if (attachBtfId == 0 && spec.Type is ProgramType.Tracing or ProgramType.Lsm && spec.AttachTo is { } fn)
-        {
-            target ??= VmlinuxBtf.Get();
-            string name = spec.Type == ProgramType.Lsm ? "bpf_lsm_" + fn : spec.ExpectedAttachType == AttachType.TraceRawTp ? "btf_trace_" + fn : fn;
-            var kind = spec.ExpectedAttachType == AttachType.TraceRawTp ? Formats.Btf.BtfKind.Typedef : Formats.Btf.BtfKind.Func;
-            attachBtfId = (uint)(target.FindType(name, kind)?.Id ?? throw new KernelException($"load program '{spec.Name}'", Errno.ENOENT, $"the kernel's BTF has no function '{name}' to attach to"));
-        }
+        uint attachBtfId = spec.AttachBtfId != 0 ? spec.AttachBtfId : resolved.AttachBtfId;
         return spec with { Instructions = insns, FuncInfo = funcInfo, LineInfo = lineInfo, AttachBtfId = attachBtfId };
+    }
+
+    /// <summary>
+    /// The kernel-dependent part of loading a collection: CO-RE results and BTF attach ids of each program, from the
+    /// per-boot <see cref="CoreCache"/> when it holds them for exactly this object, else resolved against the running
+    /// kernel's BTF (read only then) and stored for the next load.
+    /// </summary>
+    private sealed class CoreResolution
+    {
+        private readonly CollectionSpec _spec;
+        private readonly CoreCache? _cache;
+        private readonly byte[]? _key;
+        private readonly Dictionary<string, CoreCache.ProgramEntry> _entries;
+        private bool _changed;
+        private BtfTypes? _target;
+
+        public CoreResolution(CollectionSpec spec, CoreCache? cache)
+        {
+            _spec = spec;
+            _key = cache is null || !NeedsKernelBtf(spec) ? null : CoreCache.Key(spec);
+            _cache = _key is null ? null : cache;
+            _entries = (_key is null ? null : _cache?.TryLoad(_key)) ?? new(StringComparer.Ordinal);
+        }
+
+        private static bool NeedsKernelBtf(CollectionSpec spec) =>
+            spec.Programs.Values.Any(p => p.CoreRelocations is { Count: > 0 } || (p.AttachBtfId == 0 && p.Type is ProgramType.Tracing or ProgramType.Lsm && p.AttachTo is not null));
+
+        public CoreCache.ProgramEntry Resolve(ProgramSpec spec)
+        {
+            int relocations = spec.CoreRelocations?.Count ?? 0;
+            if (_entries.TryGetValue(spec.Name, out CoreCache.ProgramEntry? cached) && cached.Relocations.Count == relocations)
+            {
+                return cached;
+            }
+            IReadOnlyList<CoreResult> results = [];
+            if (relocations > 0 && _spec.Btf is { } local)
+            {
+                var relocator = new CoreRelocator(local, Target);
+                results = spec.CoreRelocations!.Select(relocator.Resolve).ToArray();
+            }
+            else if (relocations > 0)
+            {
+                results = Enumerable.Repeat(new CoreResult(false, 0, 0, "CO-RE relocations without the object's BTF"), relocations).ToArray();
+            }
+            uint attachBtfId = 0;
+            if (spec.AttachBtfId == 0 && spec.Type is ProgramType.Tracing or ProgramType.Lsm && spec.AttachTo is { } fn)
+            {
+                string name = spec.Type == ProgramType.Lsm ? "bpf_lsm_" + fn : spec.ExpectedAttachType == AttachType.TraceRawTp ? "btf_trace_" + fn : fn;
+                var kind = spec.ExpectedAttachType == AttachType.TraceRawTp ? Formats.Btf.BtfKind.Typedef : Formats.Btf.BtfKind.Func;
+                attachBtfId = (uint)(Target.FindType(name, kind)?.Id ?? throw new KernelException($"load program '{spec.Name}'", Errno.ENOENT, $"the kernel's BTF has no function '{name}' to attach to"));
+            }
+            var entry = new CoreCache.ProgramEntry(results, attachBtfId);
+            _entries[spec.Name] = entry;
+            _changed = true;
+            return entry;
+        }
+
+        private BtfTypes Target => _target ??= VmlinuxBtf.Get();
+
+        /// <summary>Stores what was resolved (not read from the cache) for the next load of this object.</summary>
+        public void Save()
+        {
+            if (_changed && _key is not null)
+            {
+                _cache?.Store(_key, _entries);
+            }
+        }
     }
 }

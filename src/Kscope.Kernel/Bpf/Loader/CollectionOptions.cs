@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>How to load a collection.</summary>
 public sealed record CollectionOptions
@@ -10,4 +10,10 @@ public sealed record CollectionOptions
     public string? PinDirectory { get; init; }
 
     public ProgramLoadOptions ProgramOptions { get; init; } = ProgramLoadOptions.Default;
+
+    /// <summary>
+    /// Where CO-RE results are kept per boot (<see cref="Kscope.Kernel.Bpf.Loader.CoreCache.Default"/>: /run/kscope or $KSCOPE_CACHE_DIR);
+    /// null resolves against the kernel's BTF every time.
+    /// </summary>
+    public CoreCache? CoreCache { get; init; } = Kscope.Kernel.Bpf.Loader.CoreCache.Default;
 }

@@ -1,9 +1,10 @@
 using Kscope.Formats;
 using Kscope.Formats.Btf;
 using Kscope.Formats.Elf;
+using Kscope.Native;
 using BtfTypes = Kscope.Formats.Btf.Btf;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>
 /// Everything in an eBPF ELF object, parsed and linked but not yet loaded (cilium/ebpf's CollectionSpec):
@@ -60,7 +61,7 @@ public sealed class CollectionSpec
     /// </summary>
     public static CollectionSpec LoadObject(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = InputFile.ReadAllBytes(path);
         if (!ElfFile.IsElf(bytes) || EmbeddedBpfObjects.LooksLikeBpfHeader(bytes, 0))
         {
             return ObjectReader.Read(bytes, Path.GetFileNameWithoutExtension(path));

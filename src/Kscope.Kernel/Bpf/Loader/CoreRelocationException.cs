@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>A CO-RE relocation the running kernel's BTF cannot satisfy; the message names the type and field.</summary>
 public sealed class CoreRelocationException : Exception

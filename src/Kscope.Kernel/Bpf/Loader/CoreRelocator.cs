@@ -1,7 +1,8 @@
 using Kscope.Formats.Btf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
+using Kscope.Kernel.Bpf.Asm;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>
 /// Applies CO-RE relocations against a target BTF (the running kernel's vmlinux). For each relocation the
@@ -30,23 +31,43 @@ public sealed class CoreRelocator
 
     public void Apply(InstructionList instructions, IEnumerable<CoreRelocation> relocations)
     {
-        foreach (CoreRelocation r in relocations)
+        List<CoreRelocation> list = relocations.ToList();
+        Apply(instructions, list, list.Select(Resolve).ToList(), Failures);
+    }
+
+    /// <summary>What one relocation resolves to against the target, without patching anything.</summary>
+    public CoreResult Resolve(CoreRelocation relocation) =>
+        TryResolve(relocation, out ulong value, out int newSize, out string? error) ? new CoreResult(true, value, newSize, null) : new CoreResult(false, 0, 0, error);
+
+    /// <summary>
+    /// Patches <paramref name="instructions"/> with resolved <paramref name="results"/> (one per relocation, in
+    /// order; from <see cref="Resolve"/> or from <see cref="CoreCache"/>); unsatisfied ones are poisoned and, unless
+    /// they only ask whether something exists, added to <paramref name="failures"/>.
+    /// </summary>
+    public static void Apply(InstructionList instructions, IReadOnlyList<CoreRelocation> relocations, IReadOnlyList<CoreResult> results,
+        List<(int Instruction, string Message)> failures)
+    {
+        if (relocations.Count != results.Count)
         {
+            throw new ArgumentException($"{results.Count} CO-RE results for {relocations.Count} relocations", nameof(results));
+        }
+        for (int i = 0; i < relocations.Count; i++)
+        {
+            CoreRelocation r = relocations[i];
+            CoreResult result = results[i];
             Instruction ins = instructions[r.InstructionIndex];
-            if (TryResolve(r, out ulong value, out int newSize, out string? error))
+            if (result.Ok)
             {
-                instructions[r.InstructionIndex] = Patch(ins, r, value, newSize);
+                instructions[r.InstructionIndex] = Patch(ins, r, result.Value, result.NewSize);
+            }
+            else if (IsExistence(r.Kind))
+            {
+                instructions[r.InstructionIndex] = Patch(ins, r, 0, 0);
             }
             else
             {
-                Failures.Add((r.InstructionIndex, error!));
-                instructions[r.InstructionIndex] = IsExistence(r.Kind)
-                    ? Patch(ins, r, 0, 0)
-                    : new Instruction((byte)((byte)JumpOperation.Call | (byte)InstructionClass.Jmp), 0, 0, 0, PoisonHelper) { Symbol = ins.Symbol, SourceLine = ins.SourceLine };
-                if (IsExistence(r.Kind))
-                {
-                    Failures.RemoveAt(Failures.Count - 1);
-                }
+                failures.Add((r.InstructionIndex, result.Error ?? "CO-RE relocation failed"));
+                instructions[r.InstructionIndex] = new Instruction((byte)((byte)JumpOperation.Call | (byte)InstructionClass.Jmp), 0, 0, 0, PoisonHelper) { Symbol = ins.Symbol, SourceLine = ins.SourceLine };
             }
         }
     }

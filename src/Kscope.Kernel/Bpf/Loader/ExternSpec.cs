@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>
 /// An <c>extern</c> variable of an object that the loader resolves at load time. <c>__kconfig</c> externs

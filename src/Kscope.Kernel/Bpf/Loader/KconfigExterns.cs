@@ -4,8 +4,9 @@ using Kscope.Formats.Btf;
 using Kscope.Formats.Procfs;
 using Kscope.Kernel.Host;
 using BtfTypes = Kscope.Formats.Btf.Btf;
+using Kscope.Kernel.Bpf.Asm;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>
 /// Values of <c>__kconfig</c> externs for the running kernel, as libbpf defines them:

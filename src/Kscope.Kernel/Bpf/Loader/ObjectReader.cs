@@ -4,9 +4,11 @@ using Kscope.Formats.Btf;
 using Kscope.Formats.Elf;
 using BtfTypes = Kscope.Formats.Btf.Btf;
 
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Native;
+using Kscope.Native.Bpf;
 
 /// <summary>ELF eBPF object -> <see cref="CollectionSpec"/>: sections, symbols, relocations, BTF and BTF.ext.</summary>
 internal static class ObjectReader
@@ -14,6 +16,9 @@ internal static class ObjectReader
     private const uint R_BPF_64_64 = 1;
     private const uint R_BPF_64_32 = 10;
     private const uint BpfFRdonlyProg = 1 << 7;
+
+    /// <summary>An array map's value_size limit (KMALLOC_MAX_SIZE, 4 MiB on x86_64 and arm64 with 4 KiB pages).</summary>
+    private const ulong MaxDataSectionSize = 4 << 20;
 
     private sealed class Function
     {
@@ -73,6 +78,11 @@ internal static class ObjectReader
             }
             else if (IsDataSection(section))
             {
+                if (section.Size > MaxDataSectionSize)
+                {
+                    // Checked before anything is allocated: a 1 GiB .bss is SHT_NOBITS, 0 bytes in the file.
+                    throw new MalformedDataException("bpf object", (long)section.Offset, $"section {section.Name} is {section.Size} bytes; a global data map value is at most {MaxDataSectionSize} (the kernel's KMALLOC_MAX_SIZE)");
+                }
                 string mapName = DataMapName(objectName, section.Name);
                 bool rodata = section.Name.StartsWith(".rodata", StringComparison.Ordinal);
                 byte[] contents = section.Type == ElfSectionType.NoBits ? new byte[section.Size] : section.Data.ToArray();
@@ -134,6 +144,7 @@ internal static class ObjectReader
 
         // Functions of every executable section.
         var functions = new Dictionary<(int Section, int Start), Function>();
+        var bySlot = new Dictionary<(int Section, int Slot), (Function Function, int At)>();
         var functionsByName = new Dictionary<string, Function>(StringComparer.Ordinal);
         foreach (ElfSection section in elf.Sections.Where(s => s.IsExecutable && s.Type == ElfSectionType.ProgBits && s.Size > 0))
         {
@@ -142,6 +153,11 @@ internal static class ObjectReader
             var starts = symbolsBySection[section.Index].Where(s => s.Type == ElfSymbolType.Func).OrderBy(s => s.Value).ToList();
             foreach (ElfSymbol f in starts)
             {
+                // Every count and offset from the file is checked against the section before it indexes anything.
+                if (f.Value % 8 != 0 || f.Value >= section.Size || f.Size > section.Size - f.Value)
+                {
+                    throw new MalformedDataException("bpf object", (long)section.Offset, $"function '{f.Name}' [0x{f.Value:x}, +0x{f.Size:x}) is not inside section {section.Name} ({section.Size} bytes) on an instruction boundary");
+                }
                 int startSlot = (int)(f.Value / 8);
                 int endSlot = f.Size > 0 ? (int)((f.Value + f.Size) / 8) : (int)(section.Size / 8);
                 var body = new List<Instruction>();
@@ -154,10 +170,18 @@ internal static class ObjectReader
                         slots.Add(slotOf[i]);
                     }
                 }
+                if (body.Count == 0 || slots[0] != startSlot)
+                {
+                    throw new MalformedDataException("bpf object", (long)section.Offset + (long)f.Value, $"function '{f.Name}' does not start on an instruction of {section.Name}");
+                }
                 body[0] = body[0].WithSymbol(f.Name);
                 var fn = new Function { Name = f.Name, Section = section, Start = startSlot, Body = body, Slots = slots };
                 functions[(section.Index, startSlot)] = fn;
                 functionsByName[f.Name] = fn;
+                for (int k = 0; k < slots.Count; k++)
+                {
+                    bySlot[(section.Index, slots[k])] = (fn, k);
+                }
             }
         }
 
@@ -169,14 +193,21 @@ internal static class ObjectReader
                 continue;
             }
             ElfSection target = elf.Sections[(int)rel.Info];
+            IReadOnlyList<ElfSymbol> symbols = elf.Symbols;
             foreach (ElfRelocation r in elf.GetRelocations(rel))
             {
-                int slot = (int)(r.Offset / 8);
-                Function? fn = functions.Values.FirstOrDefault(f => f.Section.Index == target.Index && f.Slots.Contains(slot))
-                    ?? throw new MalformedDataException("bpf object", (long)(target.Offset + r.Offset), $"relocation at {target.Name}+0x{r.Offset:x} is outside every function");
-                int at = fn.Slots.IndexOf(slot);
+                long relocAt = (long)Math.Min(target.Offset + r.Offset, long.MaxValue);
+                if (r.Offset % 8 != 0 || r.Offset >= target.Size || !bySlot.TryGetValue((target.Index, (int)(r.Offset / 8)), out var located))
+                {
+                    throw new MalformedDataException("bpf object", relocAt, $"relocation at {target.Name}+0x{r.Offset:x} is outside every function");
+                }
+                (Function fn, int at) = located;
                 Instruction ins = fn.Body[at];
-                ElfSymbol sym = elf.Symbols[(int)r.SymbolIndex];
+                if (r.SymbolIndex >= (uint)symbols.Count)
+                {
+                    throw new MalformedDataException("bpf object", (long)rel.Offset, $"relocation at {target.Name}+0x{r.Offset:x}: symbol index {r.SymbolIndex} outside .symtab ({symbols.Count} symbols)");
+                }
+                ElfSymbol sym = symbols[(int)r.SymbolIndex];
                 if (!sym.IsDefined)
                 {
                     if (ins.IsLoadImm64 && kconfigMap is not null && externByName.TryGetValue(sym.Name, out ExternSpec? kconfigVar))
@@ -189,6 +220,11 @@ internal static class ObjectReader
                     throw new NotSupportedException($"program section '{target.Name}' (function {fn.Name}): '{sym.Name}' is {where}; kscope's loader resolves __kconfig externs only");
                 }
                 int symSection = sym.SectionIndex;
+                if ((uint)symSection >= (uint)elf.Sections.Count)
+                {
+                    // SHN_ABS (0xfff1), SHN_COMMON (0xfff2) and other reserved indexes are not sections.
+                    throw new MalformedDataException("bpf object", relocAt, $"relocation at {target.Name}+0x{r.Offset:x}: symbol '{sym.Name}' has section index 0x{symSection:x}, not a section of this object ({elf.Sections.Count})");
+                }
                 ElfSection owner = elf.Sections[symSection];
                 if (ins.IsLoadImm64 && mapBySymbol.TryGetValue((symSection, sym.Value), out string? mapName))
                 {
@@ -287,7 +323,7 @@ internal static class ObjectReader
                     {
                         foreach (BtfLineInfo li in s.Records)
                         {
-                            if (index.TryGetValue((f.Section.Index, (int)(li.InstructionOffset / 8)), out int at) && f.Slots.Contains((int)(li.InstructionOffset / 8)))
+                            if (Owns(f, li.InstructionOffset) && index.TryGetValue((f.Section.Index, (int)(li.InstructionOffset / 8)), out int at))
                             {
                                 lineInfos.Add(new LineInfoRecord(at, Offset(strings!, li.FileName), Offset(strings!, li.Line), li.LineNumber, li.Column, li.Line, li.FileName));
                                 list[at] = list[at] with { SourceLine = $"{li.Line.Trim()} @ {Path.GetFileName(li.FileName)}:{li.LineNumber}" };
@@ -299,7 +335,7 @@ internal static class ObjectReader
                         foreach (BtfCoreRelocation cr in s.Records)
                         {
                             int slot = (int)(cr.InstructionOffset / 8);
-                            if (f.Slots.Contains(slot))
+                            if (Owns(f, cr.InstructionOffset))
                             {
                                 cores.Add(new CoreRelocation(index[(f.Section.Index, slot)], cr.TypeId, cr.AccessString, cr.Kind));
                             }
@@ -310,6 +346,9 @@ internal static class ObjectReader
                 lineInfos.Sort((a, b) => a.InstructionIndex.CompareTo(b.InstructionIndex));
             }
             list.Link();
+
+            bool Owns(Function f, uint instructionOffset) =>
+                bySlot.TryGetValue((f.Section.Index, (int)(instructionOffset / 8)), out var o) && o.Function == f;
             programs[entry.Name] = new ProgramSpec
             {
                 Name = entry.Name,
@@ -347,8 +386,13 @@ internal static class ObjectReader
             .Select(v => (v.Name, v.TypeId, Align: Math.Max(btf.AlignOf(v.TypeId), 1), Size: (uint)btf.SizeOf(v.TypeId)))
             .OrderByDescending(v => v.Align).ThenBy(v => v.Size).ThenBy(v => v.Name, StringComparer.Ordinal);
         uint offset = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var v in vars)
         {
+            if (!seen.Add(v.Name))
+            {
+                throw new MalformedDataException("bpf object", btf.OffsetOf(v.TypeId), $".kconfig declares '{v.Name}' twice");
+            }
             offset = (offset + (uint)v.Align - 1) / (uint)v.Align * (uint)v.Align;
             result.Add(new ExternSpec(v.Name, offset, v.Size, weak.Contains(v.Name), v.TypeId));
             offset += v.Size;
@@ -405,8 +449,13 @@ internal static class ObjectReader
         }
     }
 
-    private static MapSpec MapFromBtf(BtfTypes btf, string name, int typeId, string section)
+    private static MapSpec MapFromBtf(BtfTypes btf, string name, int typeId, string section, int depth = 0)
     {
+        if (depth > 1)
+        {
+            // A map-in-map's inner map is a plain map (libbpf: one level); a "values" that leads back to itself would recurse forever.
+            throw new MalformedDataException("bpf object", btf.OffsetOf(typeId), $"map '{name}': inner map definitions nest deeper than one level");
+        }
         BtfType def = btf.ResolveType(typeId);
         if (def.Kind != BtfKind.Struct)
         {
@@ -439,7 +488,7 @@ internal static class ObjectReader
                     if (arr.Kind == BtfKind.Array)
                     {
                         int innerDef = PointerTarget(btf, arr.Array.ElementTypeId);
-                        inner = MapFromBtf(btf, name + ".inner", innerDef, section);
+                        inner = MapFromBtf(btf, name + ".inner", innerDef, section, depth + 1);
                         valueSize = 4;
                     }
                     break;
@@ -477,7 +526,7 @@ internal static class ObjectReader
         ReadOnlySpan<byte> data = section.Data.Span;
         foreach (ElfSymbol s in symbols.Where(s => s.Name.Length > 0 && s.Type != ElfSymbolType.Section))
         {
-            if (s.Value + 20 > (ulong)data.Length)
+            if (data.Length < 20 || s.Value > (ulong)data.Length - 20)
             {
                 throw new MalformedDataException("bpf object", (long)(section.Offset + s.Value), $"legacy map '{s.Name}' is truncated");
             }

@@ -1,4 +1,4 @@
-namespace Kscope.Kernel.Bpf;
+namespace Kscope.Kernel.Bpf.Loader;
 
 /// <summary>ELF section name -> program type, expected attach type and attach target, as libbpf names them.</summary>
 public static class SectionTypes

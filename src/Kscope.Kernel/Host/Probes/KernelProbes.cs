@@ -1,5 +1,9 @@
 using System.Collections.Frozen;
+using Kscope.Kernel.Bpf;
+using Kscope.Kernel.Bpf.Asm;
 using Kscope.Native;
+using Kscope.Native.Bpf;
+using Kscope.Native.Perf;
 
 namespace Kscope.Kernel.Host.Probes;
 
@@ -54,14 +58,13 @@ public static class KernelProbes
 
     private static unsafe ProbeResult ProbeBpf()
     {
-        const uint MapTypeArray = 2, ProgTypeSocketFilter = 1;
         const string MapText = "bpf(BPF_MAP_CREATE, array key 4 value 4 entries 1)";
         const string ProgText = "bpf(BPF_PROG_LOAD, socket_filter, 2 insns: r0 = 0; exit)";
-        var map = new MapCreateAttr { MapType = MapTypeArray, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        var map = new MapCreateAttr { MapType = (uint)MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
         SafeFd mapFd;
         try
         {
-            mapFd = Native.Bpf.MapCreate(ref map);
+            mapFd = Native.Bpf.Bpf.MapCreate(ref map);
         }
         catch (KernelException e)
         {
@@ -69,31 +72,38 @@ public static class KernelProbes
         }
         using (mapFd)
         {
-            // r0 = 0; exit
-            ulong* insns = stackalloc ulong[2] { 0x00000000_000000b7UL, 0x00000000_00000095UL };
+            byte[] insns = new InstructionList { Asm.Mov.Imm(Register.R0, 0), Asm.Exit() }.Encode();
             byte* license = stackalloc byte[4] { (byte)'G', (byte)'P', (byte)'L', 0 };
-            var prog = new ProgLoadAttr { ProgType = ProgTypeSocketFilter, InsnCnt = 2, Insns = (ulong)insns, License = (ulong)license };
-            try
+            fixed (byte* code = insns)
             {
-                using SafeFd progFd = Native.Bpf.ProgLoad(ref prog);
-            }
-            catch (KernelException e)
-            {
-                ProbeResult failed = Failed(Bpf, ProgText, e.Errno);
-                return failed with { Evidence = $"{MapText} = fd; {failed.Evidence}" };
+                var prog = new ProgLoadAttr
+                {
+                    ProgType = (uint)ProgramType.SocketFilter,
+                    InsnCnt = (uint)(insns.Length / Instruction.SlotSize),
+                    Insns = (ulong)code,
+                    License = (ulong)license,
+                };
+                try
+                {
+                    using SafeFd progFd = Native.Bpf.Bpf.ProgLoad(ref prog);
+                }
+                catch (KernelException e)
+                {
+                    ProbeResult failed = Failed(Bpf, ProgText, e.Errno);
+                    return failed with { Evidence = $"{MapText} = fd; {failed.Evidence}" };
+                }
             }
         }
-        return new(Bpf, ProbeOutcome.Present, $"{MapText} = fd; {ProgText} = fd");
+        return new(Bpf, FeatureStatus.Present, $"{MapText} = fd; {ProgText} = fd");
     }
 
     private static ProbeResult ProbePerfEventOpen()
     {
-        const uint PerfTypeSoftware = 1, PerfCountSwCpuClock = 0;
         const string Text = "perf_event_open(software cpu-clock, this process, any cpu)";
         var attr = new PerfEventAttr
         {
-            Type = PerfTypeSoftware,
-            Config = PerfCountSwCpuClock,
+            Type = PerfEvents.TypeSoftware,
+            Config = PerfEvents.SoftwareCpuClock,
             // disabled, and counting user time only: allowed even at perf_event_paranoid 2
             Flags = PerfEventAttrFlags.Disabled | PerfEventAttrFlags.ExcludeKernel | PerfEventAttrFlags.ExcludeHv,
         };
@@ -105,107 +115,147 @@ public static class KernelProbes
         {
             return Failed(PerfEventOpen, Text, e.Errno, absent: [Errno.ENOSYS, Errno.ENOENT, Errno.ENODEV]);
         }
-        return new(PerfEventOpen, ProbeOutcome.Present, $"{Text} = fd");
+        return new(PerfEventOpen, FeatureStatus.Present, $"{Text} = fd");
     }
 
-    private static unsafe ProbeResult ProbeIoUring()
+    private static ProbeResult ProbeIoUring()
     {
-        var p = default(IoUringParamsProbe);
-        nint fd = Syscall.Invoke(SyscallNumbers.IoUringSetup, 1, (nint)(&p));
-        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "io_uring_setup(1 entry)";
-        if (fd < 0)
+        var p = default(IoUringParams);
+        try
         {
-            ProbeResult failed = Failed(IoUringSetup, Text, errno);
-            return errno == Errno.EPERM ? failed with { Evidence = failed.Evidence + " (kernel.io_uring_disabled?)" } : failed;
+            using SafeFd fd = Syscall.IoUringSetup(1, ref p);
         }
-        using var handle = new SafeFd((int)fd);
-        return new(IoUringSetup, ProbeOutcome.Present, $"{Text} = fd, features 0x{p.Features:x}");
+        catch (KernelException e)
+        {
+            ProbeResult failed = Failed(IoUringSetup, Text, e.Errno);
+            return e.Errno == Errno.EPERM ? failed with { Evidence = failed.Evidence + " (kernel.io_uring_disabled?)" } : failed;
+        }
+        return new(IoUringSetup, FeatureStatus.Present, $"{Text} = fd, features 0x{p.Features:x}");
     }
 
-    private static unsafe ProbeResult ProbeEpollPwait2()
+    private static ProbeResult ProbeEpollPwait2()
     {
-        // An invalid epoll fd: a kernel with the syscall answers EBADF, one without ENOSYS.
-        byte* events = stackalloc byte[16];
-        return ExpectErrno(EpollPwait2, "epoll_pwait2(-1, 1 event, no timeout)", Syscall.Invoke(SyscallNumbers.EpollPwait2, -1, (nint)events, 1, 0, 0, 0), KernelException.LastErrno(), Errno.EBADF);
+        const string Text = "epoll_pwait2(an empty epoll set, timeout 0)";
+        try
+        {
+            using var epoll = new Epoll();
+            Span<EpollEvent> events = stackalloc EpollEvent[1];
+            int n = epoll.Wait(events, TimeSpan.Zero);
+            return new(EpollPwait2, FeatureStatus.Present, $"{Text} = {n}");
+        }
+        catch (KernelException e)
+        {
+            return Failed(EpollPwait2, Text, e.Errno);
+        }
     }
 
     private static ProbeResult ProbeMembarrier()
     {
-        nint mask = Syscall.Invoke(SyscallNumbers.Membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
-        Errno errno = mask < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "membarrier(MEMBARRIER_CMD_QUERY)";
-        return mask < 0 ? Failed(Membarrier, Text, errno) : new(Membarrier, ProbeOutcome.Present, $"{Text} = 0x{mask:x} (supported commands)");
+        try
+        {
+            MembarrierCommands supported = Syscall.MembarrierQuery();
+            return new(Membarrier, FeatureStatus.Present, $"{Text} = 0x{(int)supported:x} (supported commands)");
+        }
+        catch (KernelException e)
+        {
+            return Failed(Membarrier, Text, e.Errno);
+        }
     }
 
     private static ProbeResult ProbePidfdOpen()
     {
-        nint fd = Syscall.Invoke(SyscallNumbers.PidfdOpen, Posix.GetPid(), 0);
-        Errno errno = fd < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "pidfd_open(self, 0)";
-        if (fd < 0)
+        try
         {
-            return Failed(PidfdOpen, Text, errno);
+            using SafeFd fd = Syscall.PidfdOpen(Posix.GetPid());
         }
-        using var handle = new SafeFd((int)fd);
-        return new(PidfdOpen, ProbeOutcome.Present, $"{Text} = fd");
+        catch (KernelException e)
+        {
+            return Failed(PidfdOpen, Text, e.Errno);
+        }
+        return new(PidfdOpen, FeatureStatus.Present, $"{Text} = fd");
     }
 
     // clone3(NULL, 0): the kernel rejects a size below CLONE_ARGS_SIZE_VER0 with EINVAL before doing anything.
     private static ProbeResult ProbeClone3() =>
-        ExpectErrno(Clone3, "clone3(NULL, size 0)", Syscall.Invoke(SyscallNumbers.Clone3, 0, 0), KernelException.LastErrno(), Errno.EINVAL);
+        ExpectErrno(Clone3, "clone3(NULL, size 0)", Syscall.Clone3WithoutArguments(), Errno.EINVAL);
 
-    private static unsafe ProbeResult ProbeGetRandom()
+    private static ProbeResult ProbeGetRandom()
     {
-        byte* buffer = stackalloc byte[16];
-        nint n = Syscall.Invoke(SyscallNumbers.GetRandom, (nint)buffer, 16, 1 /* GRND_NONBLOCK */);
-        Errno errno = n < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "getrandom(16 bytes, GRND_NONBLOCK)";
-        return n >= 0 ? new(GetRandom, ProbeOutcome.Present, $"{Text} = {n}")
-            : errno == Errno.EAGAIN ? new(GetRandom, ProbeOutcome.Present, $"{Text} = EAGAIN (entropy pool not yet initialised)")
-            : Failed(GetRandom, Text, errno);
+        Span<byte> buffer = stackalloc byte[16];
+        try
+        {
+            int n = Syscall.GetRandom(buffer, GetRandomFlags.NonBlock);
+            return new(GetRandom, FeatureStatus.Present, $"{Text} = {n}");
+        }
+        catch (KernelException e) when (e.Errno == Errno.EAGAIN)
+        {
+            return new(GetRandom, FeatureStatus.Present, $"{Text} = EAGAIN (entropy pool not yet initialised)");
+        }
+        catch (KernelException e)
+        {
+            return Failed(GetRandom, Text, e.Errno);
+        }
     }
 
-    private static unsafe ProbeResult ProbeStatx()
+    private static ProbeResult ProbeStatx()
     {
-        byte* buffer = stackalloc byte[256]; // struct statx is 256 bytes
-        byte* path = stackalloc byte[2] { (byte)'/', 0 };
-        nint r = Syscall.Invoke(SyscallNumbers.Statx, -100 /* AT_FDCWD */, (nint)path, 0, 0x7ff /* STATX_BASIC_STATS */, (nint)buffer);
-        Errno errno = r < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "statx(AT_FDCWD, \"/\", STATX_BASIC_STATS)";
-        return r == 0 ? new(Statx, ProbeOutcome.Present, $"{Text} = 0") : Failed(Statx, Text, errno);
+        try
+        {
+            var st = Syscall.Statx("/", StatxMask.BasicStats);
+            return new(Statx, FeatureStatus.Present, $"{Text} = 0 (mask 0x{st.Mask:x})");
+        }
+        catch (KernelException e)
+        {
+            return Failed(Statx, Text, e.Errno);
+        }
     }
 
-    private static unsafe ProbeResult ProbeSeccomp()
+    private static ProbeResult ProbeSeccomp()
     {
-        uint action = 0x80000000; // SECCOMP_RET_KILL_PROCESS
-        nint r = Syscall.Invoke(SyscallNumbers.Seccomp, 2 /* SECCOMP_GET_ACTION_AVAIL */, 0, (nint)(&action));
-        Errno errno = r < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "seccomp(SECCOMP_GET_ACTION_AVAIL, KILL_PROCESS)";
-        return r == 0 ? new(Seccomp, ProbeOutcome.Present, $"{Text} = 0")
-            : errno == Errno.EOPNOTSUPP ? new(Seccomp, ProbeOutcome.Present, $"{Text} = EOPNOTSUPP (syscall present, action unavailable)")
-            : Failed(Seccomp, Text, errno);
+        try
+        {
+            Syscall.SeccompGetActionAvail(SeccompAction.KillProcess);
+            return new(Seccomp, FeatureStatus.Present, $"{Text} = 0");
+        }
+        catch (KernelException e) when (e.Errno == Errno.EOPNOTSUPP)
+        {
+            return new(Seccomp, FeatureStatus.Present, $"{Text} = EOPNOTSUPP (syscall present, action unavailable)");
+        }
+        catch (KernelException e)
+        {
+            return Failed(Seccomp, Text, e.Errno);
+        }
     }
 
     private static ProbeResult ProbeLandlock()
     {
-        nint abi = Syscall.Invoke(SyscallNumbers.LandlockCreateRuleset, 0, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
-        Errno errno = abi < 0 ? KernelException.LastErrno() : Errno.None;
         const string Text = "landlock_create_ruleset(NULL, 0, VERSION)";
-        if (abi >= 0)
+        try
         {
-            return new(Landlock, ProbeOutcome.Present, $"{Text} = ABI {abi}");
+            return new(Landlock, FeatureStatus.Present, $"{Text} = ABI {Syscall.LandlockAbiVersion()}");
         }
-        return errno == Errno.EOPNOTSUPP
-            ? new(Landlock, ProbeOutcome.Absent, $"{Text} = EOPNOTSUPP (built in but not enabled: add landlock to lsm= on the kernel command line)")
-            : Failed(Landlock, Text, errno);
+        catch (KernelException e) when (e.Errno == Errno.EOPNOTSUPP)
+        {
+            return new(Landlock, FeatureStatus.Absent, $"{Text} = EOPNOTSUPP (built in but not enabled: add landlock to lsm= on the kernel command line)");
+        }
+        catch (KernelException e)
+        {
+            return Failed(Landlock, Text, e.Errno);
+        }
     }
 
-    private static ProbeResult ExpectErrno(string feature, string text, nint result, Errno errno, Errno expected)
+    /// <summary>A probe whose call must fail: <paramref name="expected"/> (or success) proves the syscall exists.</summary>
+    private static ProbeResult ExpectErrno(string feature, string text, Errno errno, Errno expected)
     {
-        if (result >= 0 || errno == expected)
+        if (errno == Errno.None || errno == expected)
         {
-            return new(feature, ProbeOutcome.Present, $"{text} = {(result >= 0 ? result.ToString(System.Globalization.CultureInfo.InvariantCulture) : ErrnoText.Name(errno))} (the syscall exists)");
+            return new(feature, FeatureStatus.Present, $"{text} = {(errno == Errno.None ? "0" : ErrnoText.Name(errno))} (the syscall exists)");
         }
         return Failed(feature, text, errno);
     }
@@ -216,8 +266,8 @@ public static class KernelProbes
         string evidence = $"{text} = {ErrnoText.Name(errno)} ({ErrnoText.Describe(errno)})";
         if (errno == Errno.ENOSYS || (absent?.Contains(errno) ?? false))
         {
-            return new(feature, ProbeOutcome.Absent, evidence);
+            return new(feature, FeatureStatus.Absent, evidence);
         }
-        return new(feature, ProbeOutcome.Unknown, errno is Errno.EPERM or Errno.EACCES ? evidence + ": not permitted, could not test" : evidence);
+        return new(feature, FeatureStatus.Unknown, errno is Errno.EPERM or Errno.EACCES ? evidence + ": not permitted, could not test" : evidence);
     }
 }

@@ -1,0 +1,2 @@
+// Nothing: what a Native AOT process costs to start and exit.
+return 0;

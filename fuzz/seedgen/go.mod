@@ -1,0 +1,3 @@
+module kscope.dev/seedgen
+
+go 1.19
