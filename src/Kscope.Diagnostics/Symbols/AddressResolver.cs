@@ -39,6 +39,18 @@ public sealed class AddressResolver
 
     public KernelSymbols Kernel => _kernel.Value;
 
+    /// <summary>
+    /// Starts reading /proc/kallsyms on the thread pool (0.1-0.4 s of read and parse on this 2-CPU machine), so a
+    /// report that names kernel frames at its end does not wait for it; the first <see cref="Kernel"/> waits for that read.
+    /// </summary>
+    public void PrefetchKernel()
+    {
+        if (!_kernel.IsValueCreated)
+        {
+            _ = Task.Run(() => _kernel.Value);
+        }
+    }
+
     public static bool IsKernelAddress(ulong address) => address >= KernelStart;
 
     /// <summary>Where to look a frame up: a return address one byte earlier (inside the call), a leaf as it is.</summary>

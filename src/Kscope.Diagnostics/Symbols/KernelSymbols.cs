@@ -36,30 +36,66 @@ public sealed class KernelSymbols
         }
     }
 
-    /// <summary>Parses kallsyms lines "ffffffff81000000 T _stext [module]"; text symbols (t/T/w/W) only.</summary>
+    /// <summary>
+    /// Parses kallsyms lines "ffffffff81000000 T _stext [module]"; text symbols (t/T/w/W) only. One pass over
+    /// spans: a string is made only for a kept symbol's name (a 6.18 kernel has 122,000 lines, most of them kept),
+    /// and the sort runs only when the lines are out of order (bpf and module symbols can be).
+    /// </summary>
     public static KernelSymbols Parse(string text, string source = "/proc/kallsyms")
     {
-        var entries = new List<(ulong Address, string Name)>();
+        var addresses = new List<ulong>(text.Length / 48);
+        var names = new List<string>(text.Length / 48);
+        ReadOnlySpan<char> rest = text;
         int lineNumber = 0;
-        foreach (string raw in text.Split('\n'))
+        bool sorted = true;
+        while (!rest.IsEmpty)
         {
+            int newline = rest.IndexOf('\n');
+            ReadOnlySpan<char> line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? default : rest[(newline + 1)..];
             lineNumber++;
-            if (raw.Length == 0)
+            if (line.IsEmpty)
             {
                 continue;
             }
-            string[] parts = raw.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 3 || parts[1].Length != 1 || !ulong.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong address))
+            ReadOnlySpan<char> cursor = line;
+            ReadOnlySpan<char> addressText = NextField(ref cursor), type = NextField(ref cursor), name = NextField(ref cursor), module = NextField(ref cursor);
+            if (name.IsEmpty || type.Length != 1 || !ulong.TryParse(addressText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong address))
             {
-                throw new MalformedDataException("kallsyms", source, lineNumber, $"want 'ADDRESS TYPE NAME [module]', got '{raw}'");
+                throw new MalformedDataException("kallsyms", source, lineNumber, $"want 'ADDRESS TYPE NAME [module]', got '{line}'");
             }
-            if (address != 0 && parts[1] is "t" or "T" or "w" or "W")
+            if (address != 0 && type[0] is 't' or 'T' or 'w' or 'W')
             {
-                entries.Add((address, parts.Length > 3 ? $"{parts[2]} {parts[3]}" : parts[2]));
+                sorted &= addresses.Count == 0 || addresses[^1] <= address;
+                addresses.Add(address);
+                names.Add(module.IsEmpty ? name.ToString() : string.Concat(name, " ", module));
             }
         }
-        entries.Sort((a, b) => a.Address.CompareTo(b.Address));
-        return new KernelSymbols(entries.Select(e => e.Address).ToArray(), entries.Select(e => e.Name).ToArray());
+        ulong[] keys = [.. addresses];
+        string[] values = [.. names];
+        if (!sorted)
+        {
+            // by address, then by line: the same order whatever the sort's stability
+            int[] order = new int[keys.Length];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+            Array.Sort(order, (x, y) => keys[x] != keys[y] ? keys[x].CompareTo(keys[y]) : x.CompareTo(y));
+            keys = [.. order.Select(i => addresses[i])];
+            values = [.. order.Select(i => names[i])];
+        }
+        return new KernelSymbols(keys, values);
+    }
+
+    /// <summary>The next field separated by spaces or tabs (empty at the end of the line).</summary>
+    private static ReadOnlySpan<char> NextField(ref ReadOnlySpan<char> cursor)
+    {
+        cursor = cursor.TrimStart(" \t");
+        int end = cursor.IndexOfAny(' ', '\t');
+        ReadOnlySpan<char> field = end < 0 ? cursor : cursor[..end];
+        cursor = end < 0 ? default : cursor[end..];
+        return field;
     }
 
     /// <summary>The covering symbol as "name" or "name [module]"; null when nothing covers the address.</summary>

@@ -47,6 +47,9 @@ public abstract class Gadget
     /// <summary>Its rows carry stacks of map `stacks`: the session snapshots the targets' mappings while they live.</summary>
     public virtual bool NeedsStacks => false;
 
+    /// <summary>Its rows name kernel frames: the session reads /proc/kallsyms while it traces, not at the end.</summary>
+    public virtual bool KernelStacks => false;
+
     /// <summary>
     /// Its ring buffer `events` carries requests for a snapshot of a process's mappings (<see cref="MapsRequest"/>,
     /// bpf/gadgets/maps_requests.h), not events: how a stack gadget gets short-lived processes symbolized.

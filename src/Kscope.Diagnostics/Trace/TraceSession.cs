@@ -66,6 +66,10 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadg
             }
             clock = StartClock(stop); // --for counts tracing time, not the gadget's load and attach
             command?.Resume();
+            if (_gadget.KernelStacks)
+            {
+                Resolver.PrefetchKernel();
+            }
             Task pump = PumpAsync(instance, stop.Token);
             Task ticks = TickAsync(instance, stop.Token);
             Task snapshots = SnapshotMapsAsync(instance, filter, stop.Token);

@@ -21,6 +21,8 @@ public sealed class OffCpuGadget : Gadget
 
     public override bool NeedsStacks => true;
 
+    public override bool KernelStacks => true;
+
     public override bool RequestsMaps => true;
 
     public override IReadOnlyList<Type> Mirrors { get; } = [typeof(OffCpuKey), typeof(OffCpuValue), typeof(MapsRequest)];
