@@ -9,7 +9,7 @@ namespace Kscope.Diagnostics.Diagnose;
 /// </summary>
 public sealed class Diagnosis
 {
-    public static IReadOnlyList<IRule> Rules { get; } = [new CpuThrottlingRule(), new CpuContentionRule()];
+    public static IReadOnlyList<IRule> Rules { get; } = [new CpuThrottlingRule(), new CpuContentionRule(), new FdExhaustionRule(), new PidsExhaustionRule()];
 
     private Diagnosis(DiagnoseContext context, IReadOnlyList<Finding> findings, IReadOnlyList<EvidenceItem> summary)
     {

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Kscope.Cli.Infrastructure;
+using Kscope.Cli.Tests.Cli;
+
+namespace Kscope.Cli.Tests.Diagnose;
+
+/// <summary>
+/// `kscope diagnose` on running processes near a kernel limit, each already running with several threads: one that
+/// holds 250 of the 256 descriptors its RLIMIT_NOFILE allows (fd_exhaustion, critical), one whose pids cgroup is at
+/// 17 of pids.max 20 (pids_exhaustion, warning). The oracle is the kernel's own count, read by the test around the
+/// run: the entries of /proc/PID/fd, the cgroup's pids.current.
+/// </summary>
+[Trait("Category", "Kernel")]
+public sealed class DiagnoseLimitsTests
+{
+    [Fact]
+    public void DiagnosePid_ProcessHoldingAlmostAllItsDescriptors_FdExhaustionAtTheKernelsCount()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        // three threads open and close a descriptor in a loop (the count moves by up to 3); the main thread holds 250
+        const string Script = "import os,threading,time\n" +
+            "def churn():\n  while True:\n    os.close(os.open('/dev/null', os.O_RDONLY)); time.sleep(0.001)\n" +
+            "fds=[]\nwhile len(os.listdir('/proc/self/fd')) < 250: fds.append(os.open('/dev/null', os.O_RDONLY))\n" +
+            "[threading.Thread(target=churn, daemon=True).start() for _ in range(3)]\nprint('ready', flush=True)\ntime.sleep(600)\n";
+        using Process p = StartReady("/bin/sh", "-c", $"ulimit -n 256 && exec {python} -c \"$0\"", Script);
+        try
+        {
+            int held = Directory.GetFiles($"/proc/{p.Id}/fd").Length;
+            using var dir = new TempDirectory("kscope-diag-");
+            (int code, StringConsole console) = KscopeCli.Run("diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", "2s", "--no-gadgets", "--out", dir["report"], "--json");
+            string detail = $"exit {code}; the test counted {held} fds\nstdout: {console.OutText}\nstderr: {console.ErrorText}";
+            using JsonDocument doc = JsonDocument.Parse(console.OutText);
+            JsonElement finding = Find(doc, "fd_exhaustion", detail);
+            JsonElement e = finding.GetProperty("evidence");
+            Assert.Equal(256, e.GetProperty("fd_limit").GetInt64());
+            Assert.InRange(e.GetProperty("fds_peak").GetInt64(), held - 3, held + 3);
+            Assert.InRange(held, 247, 253);
+            Assert.Equal("critical", finding.GetProperty("severity").GetString());
+            Assert.Contains("LimitNOFILE=", finding.GetProperty("advice").GetString(), StringComparison.Ordinal);
+            Assert.Equal(ExitCodes.Failures, code);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void DiagnosePid_ProcessInAPidsCgroupNearItsMax_PidsExhaustionAtPidsCurrent()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        using TempCgroup cg = TempCgroup.Create("pids");
+        cg.Write("pids.max", "20");
+        // the shell moves itself into the cgroup, then python (the same task) starts 16 threads: 17 tasks of 20
+        const string Script = "import threading,time\n[threading.Thread(target=time.sleep, args=(600,), daemon=True).start() for _ in range(16)]\n" +
+            "print('ready', flush=True)\ntime.sleep(600)\n";
+        using Process p = StartReady("/bin/sh", "-c", $"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script);
+        try
+        {
+            long current = long.Parse(File.ReadAllText(Path.Combine(cg.Dir, "pids.current")).Trim(), CultureInfo.InvariantCulture);
+            using var dir = new TempDirectory("kscope-diag-");
+            (int code, StringConsole console) = KscopeCli.Run("diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", "2s", "--no-gadgets", "--out", dir["report"], "--json");
+            string detail = $"exit {code}; pids.current {current}\nstdout: {console.OutText}\nstderr: {console.ErrorText}";
+            Assert.Equal(17, current);
+            using JsonDocument doc = JsonDocument.Parse(console.OutText);
+            JsonElement finding = Find(doc, "pids_exhaustion", detail);
+            JsonElement e = finding.GetProperty("evidence");
+            Assert.Equal(20, e.GetProperty("pids_max").GetInt64());
+            Assert.Equal(current, e.GetProperty("pids_peak").GetInt64());
+            Assert.Equal(17, e.GetProperty("target_threads").GetInt64());
+            Assert.EndsWith(cg.Path, e.GetProperty("cgroup").GetString(), StringComparison.Ordinal); // the same cgroup, under whichever mount of its hierarchy
+            Assert.Equal("warning", finding.GetProperty("severity").GetString());
+            Assert.True(code is ExitCodes.Warnings or ExitCodes.Failures, detail);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
+    private static Process StartReady(string file, params string[] args)
+    {
+        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, UseShellExecute = false })!;
+        string? line = p.StandardOutput.ReadLine();
+        Assert.True(line == "ready", $"the process did not get ready: '{line}'");
+        return p;
+    }
+
+    private static JsonElement Find(JsonDocument doc, string kind, string detail)
+    {
+        JsonElement f = doc.RootElement.GetProperty("findings").EnumerateArray().FirstOrDefault(x => x.GetProperty("kind").GetString() == kind);
+        Assert.True(f.ValueKind == JsonValueKind.Object, $"no {kind} finding: {detail}");
+        return f;
+    }
+}
