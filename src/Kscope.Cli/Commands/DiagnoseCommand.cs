@@ -20,7 +20,8 @@ public static class DiagnoseCommand
             "Sources: cgroup and /proc counters every --interval (cpu.stat throttling, PSI, memory, pids; threads, fds,\n" +
             "context switches, schedstat run-queue wait), the CPU sampler (on-CPU stacks, written as cpu.pb.gz) and the\n" +
             "runqlat eBPF gadget. Rules turn them into findings ranked by the time they cost: cpu_throttling (CFS quota,\n" +
-            "with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota), cpu_contention (run-queue waits without throttling).\n" +
+            "with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota), cpu_contention (run-queue waits without throttling),\n" +
+            "fd_exhaustion (descriptors near RLIMIT_NOFILE), pids_exhaustion (tasks near the cgroup's pids.max).\n" +
             "A healthy target gets \"no problem found\" and the numbers that show it. Reports go to --out: findings.json\n" +
             "(schema kscope.diagnose/v1, docs/diagnose.md) and cpu.pb.gz (go tool pprof, kscope pprof top).\n" +
             "Examples:\n" +
