@@ -38,7 +38,7 @@ public static class DiagnoseCommand
         var output = new Option<string?>("--out") { Description = "Directory for findings.json and cpu.pb.gz (created; default ./kscope-diagnose-YYYYMMDD-HHMMSS)." };
         var interval = new Option<string>("--interval") { Description = "Counter polling interval (10ms..10s).", DefaultValueFactory = _ => "100ms" };
         var frequency = new Option<int>("-F", "--frequency") { Description = "CPU sampler frequency per CPU (0 turns the sampler off).", DefaultValueFactory = _ => 99 };
-        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat): counters and the sampler only." };
+        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat, open errors): counters and the sampler only." };
         Option<bool> json = CommonOptions.Json();
         var program = new CommandArgument("After '--': a command to start and diagnose (until it exits, or --for).");
         command.Options.Add(pid);
@@ -98,9 +98,9 @@ public static class DiagnoseCommand
                 throw new UsageException(e.Message);
             }
             RuntimeFacts? startFacts = TryFacts(target);
-            var options = new CaptureOptions { Duration = length, Interval = every, Frequency = hz, RunQueueLatency = !parse.GetValue(noGadgets) };
+            var options = new CaptureOptions { Duration = length, Interval = every, Frequency = hz, RunQueueLatency = !parse.GetValue(noGadgets), OpenErrors = !parse.GetValue(noGadgets) };
             console.Error.WriteLine($"diagnosing {target.Description} {(forText is null && child is not null ? "until it exits" : $"for {length.TotalSeconds:0.###}s")}: " +
-                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}; Ctrl-C stops early and still writes the report");
+                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}{(options.OpenErrors ? ", open errors" : "")}; Ctrl-C stops early and still writes the report");
             Action<TimeSpan>? progress = console.IsTerminal
                 ? t => console.Error.Write($"\r{Ansi.Dim(console, $"capturing {t.TotalSeconds:0.0}s")}   ")
                 : null;

@@ -1,6 +1,7 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using Kscope.Diagnostics.Profiling;
 using Kscope.Diagnostics.Trace;
+using Kscope.Diagnostics.Trace.Gadgets.Open;
 using Kscope.Diagnostics.Trace.Gadgets.Runqlat;
 using Kscope.Formats.Pprof;
 
@@ -19,6 +20,9 @@ public sealed record CaptureOptions
 
     /// <summary>Run the runqlat gadget (run-queue latency per process, eBPF).</summary>
     public bool RunQueueLatency { get; init; } = true;
+
+    /// <summary>Run the open gadget and keep its failed opens (EMFILE, ENOENT, EACCES …) as timeline events "open_error".</summary>
+    public bool OpenErrors { get; init; } = true;
 
     public TimelineLimits Limits { get; init; } = new();
 }
@@ -47,6 +51,12 @@ public sealed class CaptureResult
     /// <summary>"duration", "interrupted", "target exited", "command exited".</summary>
     public required string EndedBy { get; init; }
 
+    /// <summary>Records of streaming gadgets (open) the kernel could not deliver: their ring buffer was full.</summary>
+    public ulong GadgetRecordsLost { get; init; }
+
+    /// <summary>Opens of the target the open gadget saw over the window, failed or not (null: the gadget did not run).</summary>
+    public ulong? OpensSeen { get; init; }
+
     /// <summary>How long after the stop was asked for every source had stopped.</summary>
     public TimeSpan StopLatency { get; init; }
 }
@@ -68,9 +78,14 @@ public static class Capture
         var poller = new CounterPoller(target, timeline);
         var sources = new List<SourceStatus> { new("counters", "started", $"every {options.Interval.TotalMilliseconds:0} ms") };
         using var stop = new CancellationTokenSource();
-        IGadgetInstance? runq = options.RunQueueLatency ? StartRunqlat(target, pendingExecPid, sources) : null;
+        IGadgetInstance? runq = options.RunQueueLatency
+            ? StartGadget<RunqlatGadget>(target, pendingExecPid, sources, "eBPF sched_wakeup/sched_switch, histogram per process", ("slow_ns", ulong.MaxValue)) // histograms only: no per-wait records
+            : null;
+        IGadgetInstance? opens = null;
+        ulong opensSeen = 0;
         try
         {
+            opens = options.OpenErrors ? StartGadget<OpenGadget>(target, pendingExecPid, sources, "eBPF open/openat/openat2 exits; failed ones kept as events") : null;
             CpuSampler? sampler = null;
             Task<Profile>? sampling = null;
             using var samplerStarted = new ManualResetEventSlim();
@@ -152,6 +167,7 @@ public static class Capture
                 {
                     poller.Sample();
                 }
+                opensSeen += DrainOpens(opens, timeline);
                 progress?.Invoke(clock.Elapsed);
             }
             poller.Sample();
@@ -159,6 +175,8 @@ public static class Capture
             var stopping = Stopwatch.StartNew();
             stop.Cancel();
             runq?.Detach();
+            opens?.Detach();
+            opensSeen += DrainOpens(opens, timeline);
             Profile? profile = null;
             if (sampling is not null)
             {
@@ -187,26 +205,53 @@ public static class Capture
                 Sources = sources,
                 EndedBy = endedBy,
                 StopLatency = stopping.Elapsed,
+                GadgetRecordsLost = opens?.Lost ?? 0,
+                OpensSeen = opens is null ? null : opensSeen,
             };
         }
         finally
         {
+            opens?.Dispose();
             runq?.Dispose();
         }
     }
 
-    private static IGadgetInstance? StartRunqlat(DiagnoseTarget target, int? pendingExecPid, List<SourceStatus> sources)
+    /// <summary>Reads what the open gadget committed since the last call; failed opens become "open_error" events ("EMFILE /path").</summary>
+    private static ulong DrainOpens(IGadgetInstance? opens, Timeline timeline)
     {
+        if (opens is null)
+        {
+            return 0;
+        }
+        IReadOnlyList<ReadOnlyMemory<byte>> records = opens.Drain();
+        foreach (ReadOnlyMemory<byte> r in records)
+        {
+            OpenRecord o = OpenRecord.Parse(r.Span);
+            if (o.Result < 0)
+            {
+                EventHeader h = o.Header;
+                timeline.Add(new TimelineEvent(h.TimestampNs, (int)h.Pid, (int)h.Tid, (int)h.NamespacePid, 0, h.CgroupId, "open_error",
+                    $"{Errors.Name((int)-o.Result)} {o.Path}"));
+            }
+        }
+        return (ulong)records.Count;
+    }
+
+    /// <summary>Loads gadget <typeparamref name="T"/> on the target (its pids and children, or its cgroup); unavailable (with why) when it cannot load here.</summary>
+    private static IGadgetInstance? StartGadget<T>(DiagnoseTarget target, int? pendingExecPid, List<SourceStatus> sources, string detail,
+        params (string Name, object Value)[] extra) where T : Gadget
+    {
+        T gadget = GadgetCatalog.Get<T>();
         try
         {
-            RunqlatGadget gadget = GadgetCatalog.Get<RunqlatGadget>();
             TraceFilter filter = target.CgroupDirectory is string dir
                 ? TargetResolver.ForCgroup(new TraceFilter(), dir)
                 : new TraceFilter { Pids = new HashSet<int>(target.Pids), FollowChildren = true };
-            var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal)
+            var rodata = new Dictionary<string, object>(filter.RodataValues(), StringComparer.Ordinal);
+            foreach ((string name, object value) in extra)
             {
-                ["slow_ns"] = ulong.MaxValue, // histograms only: no per-wait records
-            };
+                rodata[name] = value;
+            }
             IGadgetInstance instance = new BpfGadgetRuntime().Start(gadget, GadgetObjects.Load(gadget.Object!), filter, rodata);
             try
             {
@@ -220,12 +265,12 @@ public static class Capture
                 instance.Dispose();
                 throw;
             }
-            sources.Add(new("runqlat", "started", "eBPF sched_wakeup/sched_switch, histogram per process"));
+            sources.Add(new(gadget.Name, "started", detail));
             return instance;
         }
         catch (Exception e) when (e is Kscope.Native.KernelException or TraceTargetException or Kscope.Formats.MalformedDataException or NotSupportedException)
         {
-            sources.Add(new("runqlat", "unavailable", e.Message));
+            sources.Add(new(gadget.Name, "unavailable", e.Message));
             return null;
         }
     }

@@ -95,6 +95,7 @@ public static class DiagnoseJson
         w.WriteNumber("counter_read_errors", capture.Counters.ReadErrors);
         w.WriteNumber("threads_skipped", capture.Counters.ThreadsSkipped);
         w.WriteNumber("cpu_samples_lost", capture.Sampler?.Lost ?? 0);
+        w.WriteNumber("gadget_records_lost", capture.GadgetRecordsLost);
         w.WriteEndObject();
         w.WriteNumber("cpu_samples", capture.Sampler?.Samples ?? 0);
         w.WriteStartArray("files");

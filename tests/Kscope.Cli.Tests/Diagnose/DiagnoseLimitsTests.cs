@@ -49,6 +49,56 @@ public sealed class DiagnoseLimitsTests
         }
     }
 
+    /// <summary>
+    /// The same process, asked during the window to open past its limit: the open gadget's failed opens are the
+    /// finding's evidence (emfile_errors), as many as the process itself counted (its threads' failures included).
+    /// </summary>
+    [Fact]
+    public void DiagnosePid_ProcessOpeningPastItsLimit_EveryEmfileCounted()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        const string Script = "import errno,os,sys,threading,time\nlock=threading.Lock()\nfailed=[0]\n" +
+            "def fail():\n  with lock: failed[0]+=1\n" +
+            "def churn():\n  while True:\n    try: os.close(os.open('/dev/null', os.O_RDONLY))\n" +
+            "    except OSError as e:\n      if e.errno!=errno.EMFILE: raise\n      fail()\n    time.sleep(0.001)\n" +
+            "fds=[]\nwhile len(os.listdir('/proc/self/fd')) < 250: fds.append(os.open('/dev/null', os.O_RDONLY))\n" +
+            "[threading.Thread(target=churn, daemon=True).start() for _ in range(3)]\nprint('ready', flush=True)\n" +
+            "for line in sys.stdin:\n  n=int(line); extra=[]; own=0\n  while own<n:\n" +
+            "    try: extra.append(os.open('/dev/null', os.O_RDONLY))\n" +
+            "    except OSError as e:\n      if e.errno!=errno.EMFILE: raise\n      own+=1; fail()\n" +
+            "  [os.close(f) for f in extra]; time.sleep(0.05)\n  with lock: print(failed[0], flush=True)\n";
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", $"ulimit -n 256 && exec {python} -c \"$0\"", Script])
+        { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        using Process p = Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("ready", p.StandardOutput.ReadLine());
+            using var dir = new TempDirectory("kscope-diag-");
+            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", "4s", "--out", dir["report"], "--json"]);
+            // the window is open once the sampler's perf events are (the gadgets are attached before them)
+            Poll.Until(() => k.KernelObjects().PerfEvents > 0 || k.HasExited, "kscope opened its perf events", TimeSpan.FromMinutes(2));
+            Thread.Sleep(300);
+            p.StandardInput.WriteLine("7");
+            long failed = long.Parse(p.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+            int code = k.WaitForExit(TimeSpan.FromMinutes(2));
+            string detail = $"exit {code}; the process counted {failed} EMFILE\nstdout: {k.Out}\nstderr: {k.Err}";
+            using JsonDocument doc = JsonDocument.Parse(k.Out);
+            Assert.Contains(doc.RootElement.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "open" && s.GetProperty("status").GetString() == "started");
+            JsonElement finding = Find(doc, "fd_exhaustion", detail);
+            Assert.True(failed >= 7, detail);
+            Assert.Equal(failed, finding.GetProperty("evidence").GetProperty("emfile_errors").GetInt64());
+            Assert.Equal(0, doc.RootElement.GetProperty("drops").GetProperty("gadget_records_lost").GetInt64());
+            Assert.Contains("EMFILE", finding.GetProperty("title").GetString(), StringComparison.Ordinal);
+            Assert.Equal(ExitCodes.Failures, code);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
     [Fact]
     public void DiagnosePid_ProcessInAPidsCgroupNearItsMax_PidsExhaustionAtPidsCurrent()
     {

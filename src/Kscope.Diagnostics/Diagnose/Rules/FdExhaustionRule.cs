@@ -26,16 +26,19 @@ public sealed class FdExhaustionRule : IRule
                 continue;
             }
             double limit = limitPoint.Value, peak = fds.Max, share = peak / limit;
-            if (share < WarningShare)
+            // The open gadget's failed opens of this process with EMFILE: it did reach the limit (between two polls, maybe)
+            long emfile = c.Timeline.Events.Count(e => e.Pid == pid && e.Kind == "open_error" && e.Payload?.StartsWith("EMFILE ", StringComparison.Ordinal) == true);
+            if (share < WarningShare && emfile == 0)
             {
                 continue;
             }
             double growth = last.Value - first.Value;
             double perSecond = growth * 1e9 / c.WindowNs;
             double? toLimitS = perSecond > 0 && last.Value < limit ? (limit - last.Value) / perSecond : null;
-            Severity severity = share >= CriticalShare ? Severity.Critical : Severity.Warning;
+            Severity severity = share >= CriticalShare || emfile > 0 ? Severity.Critical : Severity.Warning;
             string title = $"pid {pid} held {(long)peak} of its {(long)limit} file descriptors ({CpuThrottlingRule.Fmt(share * 100)}% of RLIMIT_NOFILE)" +
-                (growth > 0 ? $", {(long)growth} more at the end than at the start" : "");
+                (growth > 0 ? $", {(long)growth} more at the end than at the start" : "") +
+                (emfile > 0 ? $"; {emfile} opens failed with EMFILE (too many open files)" : "");
             string advice = $"raise its open-files limit above {(long)limit} (LimitNOFILE= in its systemd unit, `ulimit -n` before it starts, " +
                 "the container runtime's nofile ulimit)" +
                 (growth > 0 ? $", and find the descriptors it does not close: it opened {(long)growth} more over {CpuThrottlingRule.Fmt(c.WindowNs / 1e9)} s (ls -l /proc/{pid}/fd)" : "");
@@ -49,6 +52,7 @@ public sealed class FdExhaustionRule : IRule
                 new("fd_share", Math.Round(share, 4)),
                 new("fds_per_s", Math.Round(perSecond, 2)),
                 new("seconds_to_limit", toLimitS is double t ? Math.Round(t, 1) : null),
+                new("emfile_errors", c.Capture.OpensSeen is null ? null : emfile),
                 new("limits_file", $"/proc/{pid}/limits"),
                 new("window_ms", Math.Round(c.WindowNs / 1e6, 1)),
             ], advice)
