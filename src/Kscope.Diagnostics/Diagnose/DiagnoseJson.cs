@@ -87,6 +87,7 @@ public static class DiagnoseJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        WriteEvents(w, t.Events);
         w.WriteStartObject("drops");
         w.WriteNumber("events", t.DroppedEvents);
         w.WriteNumber("intervals", t.DroppedIntervals);
@@ -104,6 +105,36 @@ public static class DiagnoseJson
             w.WriteStringValue(f);
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The timeline's point events listed in findings.json, earliest first; the rest are counted in <c>events.not_listed</c>.</summary>
+    public const int MaxListedEvents = 200;
+
+    private static void WriteEvents(Utf8JsonWriter w, IReadOnlyList<TimelineEvent> events)
+    {
+        w.WriteStartObject("events");
+        w.WriteNumber("total", events.Count);
+        w.WriteStartObject("by_kind");
+        foreach (IGrouping<string, TimelineEvent> g in events.GroupBy(e => e.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            w.WriteNumber(g.Key, g.Count());
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("first");
+        foreach (TimelineEvent e in events.OrderBy(e => e.TimeNs).Take(MaxListedEvents))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("time_ns", e.TimeNs);
+            w.WriteNumber("pid", e.Pid);
+            w.WriteNumber("tid", e.Tid);
+            w.WriteNumber("ns_pid", e.NsPid);
+            w.WriteString("kind", e.Kind);
+            Nullable(w, "payload", e.Payload);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNumber("not_listed", Math.Max(0, events.Count - MaxListedEvents));
         w.WriteEndObject();
     }
 

@@ -21,6 +21,14 @@ public static class DiagnoseText
         o.WriteLine(d.Healthy
             ? $"no problem found: {Items(d.Summary)}"
             : $"window: {Items(d.Summary)}");
+        var openErrors = c.Timeline.Events.Where(e => e.Kind == "open_error").ToList();
+        if (openErrors.Count > 0)
+        {
+            // "EMFILE /dev/null" -> by errno, the most frequent first, with one path each
+            var byErrno = openErrors.GroupBy(e => e.Payload?.Split(' ', 2)[0] ?? "?").OrderByDescending(g => g.Count())
+                .Select(g => $"{g.Key} {g.Count()} (e.g. {g.First().Payload?.Split(' ', 2).ElementAtOrDefault(1)})");
+            o.WriteLine($"failed opens: {openErrors.Count}: {string.Join(", ", byErrno)}");
+        }
         IEnumerable<SourceStatus> missing = c.Sources.Where(s => s.Status != "started");
         foreach (SourceStatus s in missing)
         {

@@ -90,6 +90,9 @@ public sealed class DiagnoseLimitsTests
             Assert.Equal(failed, finding.GetProperty("evidence").GetProperty("emfile_errors").GetInt64());
             Assert.Equal(0, doc.RootElement.GetProperty("drops").GetProperty("gadget_records_lost").GetInt64());
             Assert.Contains("EMFILE", finding.GetProperty("title").GetString(), StringComparison.Ordinal);
+            JsonElement events = doc.RootElement.GetProperty("events");
+            Assert.Equal(failed, events.GetProperty("by_kind").GetProperty("open_error").GetInt64());
+            Assert.Contains(events.GetProperty("first").EnumerateArray(), e => e.GetProperty("payload").GetString() == "EMFILE /dev/null" && e.GetProperty("pid").GetInt32() == p.Id);
             Assert.Equal(ExitCodes.Failures, code);
         }
         finally
