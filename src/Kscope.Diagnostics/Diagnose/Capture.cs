@@ -226,9 +226,9 @@ public static class Capture
         IReadOnlyList<ReadOnlyMemory<byte>> records = opens.Drain();
         foreach (ReadOnlyMemory<byte> r in records)
         {
-            OpenRecord o = OpenRecord.Parse(r.Span);
-            if (o.Result < 0)
+            if (OpenRecord.ResultOf(r.Span) < 0) // most opens succeed: only the failed ones are decoded and kept
             {
+                OpenRecord o = OpenRecord.Parse(r.Span);
                 EventHeader h = o.Header;
                 timeline.Add(new TimelineEvent(h.TimestampNs, (int)h.Pid, (int)h.Tid, (int)h.NamespacePid, 0, h.CgroupId, "open_error",
                     $"{Errors.Name((int)-o.Result)} {o.Path}"));

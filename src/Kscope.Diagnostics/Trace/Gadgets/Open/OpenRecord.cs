@@ -13,6 +13,9 @@ public sealed record OpenRecord(EventHeader Header, ulong LatencyNs, long Result
         return new OpenRecord(EventHeader.From(e.H), e.LatencyNs, e.Ret, e.Flags, e.Mode, e.Dfd, Mirror.CString(e.Path, 256));
     }
 
+    /// <summary>The syscall's result (fd, or -errno) of a record, without decoding its path.</summary>
+    public static long ResultOf(ReadOnlySpan<byte> data) => Mirror.Read<OpenEvent>(data, "open record").Ret;
+
     public IReadOnlyList<TraceField> Fields()
     {
         var f = new List<TraceField>();
