@@ -34,10 +34,11 @@ public sealed class ServiceUnderLoadTests
     {
         using var svc = ServiceUnderLoad.Start(new() { Clients = 1 });
         IReadOnlyList<int> before = svc.Tids();
-        int tid = svc.SpawnThread(TimeSpan.FromMilliseconds(500));
+        // long enough to be there when the test looks, however slow the machine (a 500 ms thread had ended under QEMU TCG); Dispose kills it
+        int tid = svc.SpawnThread(TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(tid, before);
         Assert.True(Directory.Exists($"/proc/{svc.Pid}/task/{tid}"), "the new thread is not the service's");
-        int child = svc.SpawnChild(TimeSpan.FromMilliseconds(500));
+        int child = svc.SpawnChild(TimeSpan.FromSeconds(10));
         string stat = File.ReadAllText($"/proc/{child}/stat");
         int ppid = int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
         Assert.Equal(svc.Pid, ppid);
