@@ -4,6 +4,9 @@
 
 #define PATH_LEN 256
 
+/* 1: only calls that failed reach the ring (trace open --failed, opensnoop -x; diagnose's open errors) */
+const volatile __u8 failed_only = 0;
+
 /* record of ring buffer `events` (kscope: OpenRecord) */
 struct open_event {
 	struct event_header h;
@@ -73,6 +76,10 @@ static __always_inline int on_exit(long ret)
 	struct open_start *s = bpf_map_lookup_elem(&starts, &tid);
 	if (!s)
 		return 0;
+	if (failed_only && ret >= 0) {
+		bpf_map_delete_elem(&starts, &tid);
+		return 0;
+	}
 	struct open_event *e = &s->e;
 	if (e->path[0] == 0)
 		bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)s->path_ptr);
@@ -81,7 +88,7 @@ static __always_inline int on_exit(long ret)
 	e->latency_ns = e->h.ts_ns - start;
 	e->ret = ret;
 	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
-			count_lost();
+		count_lost();
 	bpf_map_delete_elem(&starts, &tid);
 	return 0;
 }

@@ -10,7 +10,7 @@ namespace Kscope.TestKit;
 public static class Poll
 {
     /// <summary>The default deadline: 2 minutes, or 10 in a tests/kernels guest.</summary>
-    public static TimeSpan Generous { get; } = TimeSpan.FromMinutes(Environment.GetEnvironmentVariable("KSCOPE_IN_KMATRIX") == "1" ? 10 : 2);
+    public static TimeSpan Generous { get; } = TimeSpan.FromMinutes(Guest.Emulated ? 10 : 2);
 
     /// <summary>Polls <paramref name="condition"/> every <paramref name="intervalMs"/> ms until it holds; fails naming <paramref name="what"/> after the deadline.</summary>
     public static void Until(Func<bool> condition, string what, TimeSpan? deadline = null, int intervalMs = 20) =>

@@ -18,7 +18,7 @@ for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
         continue
     p = f = s = 0
     files = glob.glob(os.path.join(run, "*.xml"))
-    if not files:
+    if not files and not glob.glob(os.path.join(run, "*.log")):
         rows.append((kernel, "-", "-", "-", "no results (guest crashed or timed out; see $KM_WORK/logs)"))
         bad = True
         continue
@@ -41,6 +41,23 @@ for run in sorted(glob.glob(os.path.join(out_dir, "*"))):
                 else:
                     s += 1
                     details.append(f"{kernel}  skip  {test.get('name')}: {reason}")
+    # An assembly whose console log (tests/kernels/guest: -reporter verbose, tee'd to /km-out live) has no XML did
+    # not finish: name the tests that started and never finished (the one that hung or took the guest down).
+    for log in sorted(glob.glob(os.path.join(run, "*.log"))):
+        if os.path.exists(log[:-4] + ".xml"):
+            continue
+        started = []
+        with open(log, errors="replace") as fh:
+            for line in fh:
+                line = line.strip()
+                if line.endswith("[STARTING]"):
+                    started.append(line[:-len("[STARTING]")].strip())
+                elif "[FINISHED]" in line:
+                    name = line.split("[FINISHED]")[0].strip()
+                    if name in started:
+                        started.remove(name)
+        details.append(f"{kernel}  UNFINISHED  {os.path.basename(log)[:-4]}: running when the guest stopped: {'; '.join(started) or 'no test (between tests)'}")
+        f += 1
     bad |= f > 0
     rows.append((kernel, p, f, s, ""))
 print(f"{'kernel':<22} {'passed':>7} {'failed':>7} {'skipped':>8}")

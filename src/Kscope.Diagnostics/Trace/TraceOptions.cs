@@ -16,6 +16,9 @@ public sealed record TraceOptions(Gadget Gadget, TraceFilter Filter)
     /// <summary>Threshold of streamed outliers (syscalls, runqlat) and of offcpu totals printed.</summary>
     public TimeSpan Slow { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>open: only calls that failed (opensnoop -x), filtered in the kernel.</summary>
+    public bool FailedOnly { get; init; }
+
     /// <summary>
     /// Stack gadgets (offcpu, futex): rows printed, the largest totals first (0: all). Only printed rows are
     /// symbolized, so the report at the end costs what it shows, not what the kernel summed.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kscope.Native;
 
 namespace Kscope.Diagnostics.Trace;
 
@@ -53,6 +54,7 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadg
             {
                 ["slow_ns"] = (ulong)(_options.Slow.TotalMilliseconds * 1_000_000),
                 ["min_block_ns"] = 1000UL,
+                ["failed_only"] = (byte)(_options.FailedOnly ? 1 : 0),
             };
             using IGadgetInstance instance = _runtime.Start(_gadget, GadgetObjects.Load(_gadget.Object!), filter, rodata);
             foreach (int pid in filter.Pids)
@@ -301,11 +303,18 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadg
     private static readonly string[] s_probeFramePrefixes =
         ["__traceiter_", "__bpf_trace_", "bpf_trace_run", "perf_trace_", "trace_event_raw_event_", "bpf_prog_", "__bpf_prog_", "bpf_get_stack"];
 
+    /// <summary>
+    /// A stack the program asked for and bpf_get_stackid did not record (its negative id is the errno): EEXIST when
+    /// its hash bucket in the stack map already held another stack, EFAULT when the unwinder got nothing. Said in
+    /// the stack, as offcputime's "[Missed Kernel Stack]" does, never an empty list that reads as "no frames".
+    /// </summary>
+    public static string MissedStack(int id) => $"[stack not recorded: {Errors.Name(-(long)id)}]";
+
     private IReadOnlyList<string> KernelFrames(IGadgetInstance instance, int id)
     {
         if (id < 0)
         {
-            return [];
+            return ["[k] " + MissedStack(id)]; // a task that blocks is always in the kernel: there was a stack
         }
         var frames = new List<string>();
         IReadOnlyList<ulong> ips = instance.Stack("stacks", id);
@@ -331,7 +340,8 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadg
     {
         if (id < 0)
         {
-            return [];
+            // EFAULT: no user stack to take (a kernel thread, or a task past its exit); anything else was lost
+            return id == -(int)Errno.EFAULT ? [] : [MissedStack(id)];
         }
         IReadOnlyList<ulong> ips = instance.Stack("stacks", id);
         Symbols.UserFrames? frames = _maps.Get(pid, maxAgeMs: 1000);

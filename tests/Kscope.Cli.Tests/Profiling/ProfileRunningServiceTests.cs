@@ -4,6 +4,7 @@ using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Pprof;
 using Kscope.Diagnostics.Profiling;
 using Kscope.Formats.Pprof;
+using Kscope.TestKit;
 
 namespace Kscope.Cli.Tests.Profiling;
 
@@ -158,7 +159,11 @@ public sealed class ProfileRunningServiceTests
         var sampler = new CpuSampler();
         var sinceCancel = new Stopwatch();
         // -F 20000 (the kernel may throttle it to perf_event_max_sample_rate): the rings fill as fast as the kernel can.
-        Task<Profile> run = sampler.RunAsync(new ProfileTarget(Pid: svc.Pid), 20_000, TimeSpan.FromMinutes(2), null,
+        // In a TCG guest 2000: a cpu-clock sample with its call chain takes some 50 µs of emulated CPU there, the period
+        // of 20 kHz, and the guest's CPUs ended up doing nothing but take samples (a CI leg: the cancel took 586 s,
+        // the next test's CPUs soft-locked). 2000 Hz on 14 busy threads still fills the rings faster than they drain.
+        int hz = Guest.Emulated ? 2_000 : 20_000;
+        Task<Profile> run = sampler.RunAsync(new ProfileTarget(Pid: svc.Pid), hz, TimeSpan.FromMinutes(2), null,
             stopWhen: () => false, cts.Token, started: () => Task.Delay(2000).ContinueWith(_ =>
             {
                 sinceCancel.Start();

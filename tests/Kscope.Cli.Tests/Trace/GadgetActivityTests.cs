@@ -49,6 +49,17 @@ public sealed class GadgetActivityTests
         Assert.Equal(JsonValueKind.Null, e.GetProperty("fd").ValueKind);
     }
 
+    /// <summary>--failed (opensnoop -x): the kernel sends only the opens that failed; cat's successful ones are not there.</summary>
+    [Fact]
+    public void Open_Failed_OnlyTheFailedOpens()
+    {
+        string missing = $"/nonexistent-kscope-{Environment.ProcessId}";
+        var events = Of(Trace("open", "--failed", "--json", "--", "sh", "-c", $"cat /etc/hostname {missing} >/dev/null 2>&1; true"), "event").ToList();
+        Assert.Contains(events, e => e.GetProperty("path").GetString() == missing && e.GetProperty("error").GetString() == "ENOENT");
+        Assert.All(events, e => Assert.Equal(JsonValueKind.Null, e.GetProperty("fd").ValueKind));
+        Assert.DoesNotContain(events, e => e.GetProperty("path").GetString() is "/etc/hostname" or "/etc/ld.so.cache");
+    }
+
     [Fact]
     public void Open_OtherProcess_IsFilteredOutInKernel()
     {

@@ -97,7 +97,8 @@ public sealed class GadgetTruthTests
     [Fact]
     public void Trace_PidTargetExits_TraceEnds()
     {
-        using var target = Process.Start("/bin/sleep", "1")!;
+        // a second on the host; in a TCG guest kscope's own start takes longer than that, and the pid would be gone
+        using var target = Process.Start("/bin/sleep", Guest.Emulated ? "20" : "1")!;
         var (lines, _) = Trace("open", "--json", "--pid", target.Id.ToString(), "--for", "60s");
         Assert.Equal("target exited", lines[^1].GetProperty("end").GetString());
         target.WaitForExit();
