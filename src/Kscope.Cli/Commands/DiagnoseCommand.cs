@@ -107,7 +107,15 @@ public static class DiagnoseCommand
             int targetPid = target.Pid;
             CaptureResult capture = Capture.Run(target, options, token,
                 targetGone: child is not null ? () => child.HasExited : () => !Directory.Exists($"/proc/{targetPid}"),
-                started: child is null ? null : child.Resume,
+                started: () =>
+                {
+                    child?.Resume();
+                    if (!console.IsTerminal)
+                    {
+                        // where no progress line is drawn (a log, a script, a test): when the window opened
+                        console.Error.WriteLine($"window open at {DateTime.Now:HH:mm:ss.fff}: every source started");
+                    }
+                },
                 pendingExecPid: child?.Pid,
                 progress: progress);
             if (console.IsTerminal)

@@ -4,7 +4,6 @@ using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Pprof;
 using Kscope.Diagnostics.Profiling;
 using Kscope.Formats.Pprof;
-using Kscope.TestKit;
 
 namespace Kscope.Cli.Tests.Profiling;
 
