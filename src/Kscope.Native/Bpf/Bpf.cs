@@ -147,7 +147,7 @@ public static unsafe class Bpf
     private static string? Hint(BpfCommand command, Errno errno) => errno switch
     {
         Errno.EPERM or Errno.EACCES => "needs CAP_BPF (plus CAP_PERFMON for tracing) or root; lockdown or seccomp may also refuse bpf()",
-        Errno.ENOSYS => "this kernel was built without CONFIG_BPF_SYSCALL",
+        Errno.ENOSYS => "bpf(2) is not implemented here: a kernel built without CONFIG_BPF_SYSCALL, or a user-mode emulator (qemu-user) that does not pass it on",
         Errno.E2BIG when command == BpfCommand.MapCreate => "the map is larger than the kernel allows",
         Errno.ENOMEM => "raise RLIMIT_MEMLOCK (kernels before 5.11 charge bpf memory to it)",
         _ => null,
