@@ -13,6 +13,10 @@
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 
+/* 1: only what went wrong reaches the ring: failed connects, connections reset or aborted (ESTABLISHED -> CLOSE
+ * without the FIN states), retransmits (kscope diagnose's tcp source; trace tcp --errors) */
+const volatile __u8 errors_only = 0;
+
 enum tcp_kind {
 	TCP_KIND_CONNECT = 1,
 	TCP_KIND_ACCEPT = 2,
@@ -176,9 +180,15 @@ int tcp_set_state(struct set_state_ctx *ctx)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return 0; /* reported when the connect completes or fails */
+	if (errors_only && !(oldstate == TCP_SYN_SENT && newstate != TCP_ESTABLISHED) &&
+	    !(oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE)) {
+		if (o && oldstate == TCP_SYN_SENT)
+			o->since = now; /* established: a later close's lifetime counts from here, as below */
+		goto forget;
+	}
 	struct tcp_event *e = reserve_record(struct tcp_event);
 	if (!e)
-		return 0;
+		goto forget;
 	if (o)
 		e->h = o->h;
 	else
@@ -215,6 +225,7 @@ int tcp_set_state(struct set_state_ctx *ctx)
 		e->kind = TCP_KIND_STATE;
 	}
 	bpf_ringbuf_submit(e, 0);
+forget:
 	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&owners, &sk);
 		if (oldstate == TCP_LISTEN)
@@ -265,6 +276,8 @@ static __always_inline int on_accept_exit(long fd)
 		return 0;
 	__u64 sk = (__u64)s, now = bpf_ktime_get_ns();
 	set_owner(sk, now);
+	if (errors_only)
+		return 0;
 	struct tcp_event *e = reserve_record(struct tcp_event);
 	if (!e)
 		return 0;

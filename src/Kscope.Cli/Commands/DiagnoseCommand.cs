@@ -18,10 +18,12 @@ public static class DiagnoseCommand
         var command = new Command("diagnose",
             "Watch a service for a while with every source at once, on one clock, and say what hurts it and what to change.\n" +
             "Sources: cgroup and /proc counters every --interval (cpu.stat throttling, PSI, memory, pids; threads, fds,\n" +
-            "context switches, schedstat run-queue wait), the CPU sampler (on-CPU stacks, written as cpu.pb.gz) and the\n" +
-            "runqlat eBPF gadget. Rules turn them into findings ranked by the time they cost: cpu_throttling (CFS quota,\n" +
-            "with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota), cpu_contention (run-queue waits without throttling),\n" +
-            "fd_exhaustion (descriptors near RLIMIT_NOFILE), pids_exhaustion (tasks near the cgroup's pids.max).\n" +
+            "context switches, schedstat run-queue wait), the CPU sampler (on-CPU stacks, written as cpu.pb.gz) and eBPF\n" +
+            "gadgets: runqlat, and open, oom and tcp filtered in the kernel to failures. Rules turn them into findings ranked\n" +
+            "by the time they cost: cpu_throttling (CFS quota, with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota),\n" +
+            "cpu_contention (run-queue waits without throttling), fd_exhaustion (descriptors near RLIMIT_NOFILE, EMFILE),\n" +
+            "pids_exhaustion (tasks near the cgroup's pids.max), oom_kill (the OOM killer killed a process), tcp_errors\n" +
+            "(failed connects, resets, retransmits).\n" +
             "A healthy target gets \"no problem found\" and the numbers that show it. Reports go to --out: findings.json\n" +
             "(schema kscope.diagnose/v1, docs/diagnose.md) and cpu.pb.gz (go tool pprof, kscope pprof top).\n" +
             "Examples:\n" +
@@ -38,7 +40,7 @@ public static class DiagnoseCommand
         var output = new Option<string?>("--out") { Description = "Directory for findings.json and cpu.pb.gz (created; default ./kscope-diagnose-YYYYMMDD-HHMMSS)." };
         var interval = new Option<string>("--interval") { Description = "Counter polling interval (10ms..10s).", DefaultValueFactory = _ => "100ms" };
         var frequency = new Option<int>("-F", "--frequency") { Description = "CPU sampler frequency per CPU (0 turns the sampler off).", DefaultValueFactory = _ => 99 };
-        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat, open errors): counters and the sampler only." };
+        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat, open, oom, tcp): counters and the sampler only." };
         Option<bool> json = CommonOptions.Json();
         var program = new CommandArgument("After '--': a command to start and diagnose (until it exits, or --for).");
         command.Options.Add(pid);
@@ -98,9 +100,9 @@ public static class DiagnoseCommand
                 throw new UsageException(e.Message);
             }
             RuntimeFacts? startFacts = TryFacts(target);
-            var options = new CaptureOptions { Duration = length, Interval = every, Frequency = hz, RunQueueLatency = !parse.GetValue(noGadgets), OpenErrors = !parse.GetValue(noGadgets) };
+            var options = new CaptureOptions { Duration = length, Interval = every, Frequency = hz, RunQueueLatency = !parse.GetValue(noGadgets), EventGadgets = !parse.GetValue(noGadgets) };
             console.Error.WriteLine($"diagnosing {target.Description} {(forText is null && child is not null ? "until it exits" : $"for {length.TotalSeconds:0.###}s")}: " +
-                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}{(options.OpenErrors ? ", open errors" : "")}; Ctrl-C stops early and still writes the report");
+                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}{(options.EventGadgets ? ", open errors, OOM kills, TCP errors" : "")}; Ctrl-C stops early and still writes the report");
             Action<TimeSpan>? progress = console.IsTerminal
                 ? t => console.Error.Write($"\r{Ansi.Dim(console, $"capturing {t.TotalSeconds:0.0}s")}   ")
                 : null;

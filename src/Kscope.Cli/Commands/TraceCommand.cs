@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kscope.Cli.Infrastructure;
 using Kscope.Diagnostics.Trace;
 using Kscope.Diagnostics.Trace.Gadgets.Open;
+using Kscope.Diagnostics.Trace.Gadgets.Tcp;
 
 namespace Kscope.Cli.Commands;
 
@@ -22,7 +23,7 @@ public static class TraceCommand
         var duration = new Option<string?>("--for", "-d") { Description = "Stop after tracing this long, counted from attach (10s, 500ms, 2m). Default: until Ctrl-C or the command ends." };
         var interval = new Option<string?>("--interval", "-i") { Description = "Print histograms and totals every interval (cpu-throttle: sample period, default 1s)." };
         var slow = new Option<string?>("--slow") { Description = "syscalls/runqlat: stream calls or waits at least this slow (0: every one); offcpu: print totals above it (default 10ms)." };
-        var failed = new Option<bool>("--failed", "-x") { Description = "open: only the calls that failed (as opensnoop -x), filtered in the kernel." };
+        var failed = new Option<bool>("--failed", "-x") { Description = "Only what failed, filtered in the kernel. open: failed calls (as opensnoop -x); tcp: failed connects, resets and aborts, retransmits." };
         var top = new Option<int?>("--top") { Description = $"offcpu/futex: print the N largest totals (default {TraceOptions.DefaultTop}; 0: all); only printed stacks are symbolized." };
         var fields = new Option<string?>("--fields", "-f") { Description = "Columns to print, comma-separated: the gadget's field names (docs/trace.md), e.g. pid,comm,path." };
         var json = CommonOptions.Json();
@@ -68,7 +69,7 @@ public static class TraceCommand
                 Interval = Duration(parse.GetValue(interval), "--interval"),
                 Slow = Duration(parse.GetValue(slow), "--slow", allowZero: true) ?? TimeSpan.FromMilliseconds(10),
                 Json = parse.GetValue(json),
-                FailedOnly = parse.GetValue(failed) && (g is OpenGadget ? true : throw new UsageException($"trace {g.Name}: --failed is for the open gadget (only failed opens)")),
+                FailedOnly = parse.GetValue(failed) && (g is OpenGadget or TcpGadget ? true : throw new UsageException($"trace {g.Name}: --failed is for the open and tcp gadgets")),
                 Top = parse.GetValue(top) is int n ? (n >= 0 ? n : throw new UsageException($"trace: --top {n}: give a number of rows, 0 for all")) : TraceOptions.DefaultTop,
                 Fields = columns,
                 Command = parse.GetValue(commandArgs) ?? [],

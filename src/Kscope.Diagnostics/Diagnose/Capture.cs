@@ -1,8 +1,10 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using Kscope.Diagnostics.Profiling;
 using Kscope.Diagnostics.Trace;
+using Kscope.Diagnostics.Trace.Gadgets.Oom;
 using Kscope.Diagnostics.Trace.Gadgets.Open;
 using Kscope.Diagnostics.Trace.Gadgets.Runqlat;
+using Kscope.Diagnostics.Trace.Gadgets.Tcp;
 using Kscope.Formats.Pprof;
 
 namespace Kscope.Diagnostics.Diagnose;
@@ -21,8 +23,12 @@ public sealed record CaptureOptions
     /// <summary>Run the runqlat gadget (run-queue latency per process, eBPF).</summary>
     public bool RunQueueLatency { get; init; } = true;
 
-    /// <summary>Run the open gadget and keep its failed opens (EMFILE, ENOENT, EACCES …) as timeline events "open_error".</summary>
-    public bool OpenErrors { get; init; } = true;
+    /// <summary>
+    /// Run the streaming gadgets, each filtered in the kernel to what went wrong (<see cref="EventGadgets"/>): open
+    /// (failed opens: EMFILE, ENOENT, EACCES … as "open_error"), oom (kills, "oom_kill"), tcp (failed connects,
+    /// resets, retransmits).
+    /// </summary>
+    public bool EventGadgets { get; init; } = true;
 
     public TimelineLimits Limits { get; init; } = new();
 }
@@ -51,11 +57,17 @@ public sealed class CaptureResult
     /// <summary>"duration", "interrupted", "target exited", "command exited".</summary>
     public required string EndedBy { get; init; }
 
-    /// <summary>Records of streaming gadgets (open) the kernel could not deliver: their ring buffer was full.</summary>
+    /// <summary>Records of the streaming gadgets (open, oom, tcp) the kernel could not deliver: a ring buffer was full.</summary>
     public ulong GadgetRecordsLost { get; init; }
 
     /// <summary>Failed opens of the target the open gadget reported over the window (null: the gadget did not run).</summary>
     public ulong? OpensSeen { get; init; }
+
+    /// <summary>OOM-kill records the oom gadget delivered (null: the gadget did not run).</summary>
+    public ulong? OomKillsSeen { get; init; }
+
+    /// <summary>Records the tcp gadget delivered: failed connects, resets, retransmits (null: the gadget did not run).</summary>
+    public ulong? TcpErrorsSeen { get; init; }
 
     /// <summary>How long after the stop was asked for every source had stopped.</summary>
     public TimeSpan StopLatency { get; init; }
@@ -81,27 +93,19 @@ public static class Capture
         IGadgetInstance? runq = options.RunQueueLatency
             ? StartGadget<RunqlatGadget>(target, pendingExecPid, sources, "eBPF sched_wakeup/sched_switch, histogram per process", ("slow_ns", ulong.MaxValue)) // histograms only: no per-wait records
             : null;
-        IGadgetInstance? opens = null;
-        long opensSeen = 0;
-        Task? openPump = null;
+        var events = new EventGadgets(timeline);
         try
         {
-            opens = options.OpenErrors ? StartGadget<OpenGadget>(target, pendingExecPid, sources, "eBPF open/openat/openat2 exits; failed ones kept as events",
-                ("failed_only", (byte)1)) : null; // filtered in the kernel: the ring carries only failures
-            if (opens is not null)
+            if (options.EventGadgets)
             {
-                // Its own reader, every 10 ms. Only failed opens reach the ring (failed_only), but a process opening
-                // past its limit fails as fast as it opens: 3,000 a second fill the 256 KiB ring in about 260 ms, which
-                // a drain at the counters' 100 ms tick missed on a loaded machine (records were lost).
-                IGadgetInstance o = opens;
-                openPump = Task.Run(() =>
-                {
-                    while (!stop.IsCancellationRequested)
-                    {
-                        Interlocked.Add(ref opensSeen, DrainOpens(o, timeline));
-                        stop.Token.WaitHandle.WaitOne(10);
-                    }
-                });
+                // each filtered in the kernel: only failures leave it
+                events.Add("open", StartGadget<OpenGadget>(target, pendingExecPid, sources, "eBPF open/openat/openat2 exits; failed ones kept as events",
+                    ("failed_only", (byte)1)), EventGadgets.OpenError);
+                events.Add("oom", StartGadget<OomGadget>(target, pendingExecPid, sources, "eBPF oom:mark_victim; kills of the target's processes or by them"),
+                    EventGadgets.OomKill);
+                events.Add("tcp", StartGadget<TcpGadget>(target, pendingExecPid, sources, "eBPF inet_sock_set_state, tcp_retransmit_skb; failed connects, resets, retransmits",
+                    ("errors_only", (byte)1)), EventGadgets.TcpError);
+                events.Start();
             }
             CpuSampler? sampler = null;
             Task<Profile>? sampling = null;
@@ -191,9 +195,7 @@ public static class Capture
             var stopping = Stopwatch.StartNew();
             stop.Cancel();
             runq?.Detach();
-            openPump?.GetAwaiter().GetResult();
-            opens?.Detach();
-            opensSeen += DrainOpens(opens, timeline);
+            events.Stop();
             Profile? profile = null;
             if (sampling is not null)
             {
@@ -222,45 +224,18 @@ public static class Capture
                 Sources = sources,
                 EndedBy = endedBy,
                 StopLatency = stopping.Elapsed,
-                GadgetRecordsLost = opens?.Lost ?? 0,
-                OpensSeen = opens is null ? null : (ulong)opensSeen,
+                GadgetRecordsLost = events.Lost,
+                OpensSeen = events.Records("open"),
+                OomKillsSeen = events.Records("oom"),
+                TcpErrorsSeen = events.Records("tcp"),
             };
         }
         finally
         {
-            stop.Cancel(); // on an early exit too: the open reader must be done before its gadget is disposed
-            try
-            {
-                openPump?.Wait();
-            }
-            catch (AggregateException)
-            {
-                // already thrown on the normal path; on an early exit the exception in flight is the one that matters
-            }
-            opens?.Dispose();
+            stop.Cancel();
+            events.Dispose(); // the reader is done before its gadgets are disposed, on an early exit too
             runq?.Dispose();
         }
-    }
-
-    /// <summary>Reads what the open gadget committed since the last call; failed opens become "open_error" events ("EMFILE /path").</summary>
-    private static long DrainOpens(IGadgetInstance? opens, Timeline timeline)
-    {
-        if (opens is null)
-        {
-            return 0;
-        }
-        IReadOnlyList<ReadOnlyMemory<byte>> records = opens.Drain();
-        foreach (ReadOnlyMemory<byte> r in records)
-        {
-            if (OpenRecord.ResultOf(r.Span) < 0) // the kernel sends only failures (failed_only); checked all the same
-            {
-                OpenRecord o = OpenRecord.Parse(r.Span);
-                EventHeader h = o.Header;
-                timeline.Add(new TimelineEvent(h.TimestampNs, (int)h.Pid, (int)h.Tid, (int)h.NamespacePid, 0, h.CgroupId, "open_error",
-                    $"{Errors.Name((int)-o.Result)} {o.Path}"));
-            }
-        }
-        return records.Count;
     }
 
     /// <summary>Loads gadget <typeparamref name="T"/> on the target (its pids and children, or its cgroup); unavailable (with why) when it cannot load here.</summary>

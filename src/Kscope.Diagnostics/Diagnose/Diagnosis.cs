@@ -9,7 +9,8 @@ namespace Kscope.Diagnostics.Diagnose;
 /// </summary>
 public sealed class Diagnosis
 {
-    public static IReadOnlyList<IRule> Rules { get; } = [new CpuThrottlingRule(), new CpuContentionRule(), new FdExhaustionRule(), new PidsExhaustionRule()];
+    public static IReadOnlyList<IRule> Rules { get; } = [new CpuThrottlingRule(), new CpuContentionRule(), new FdExhaustionRule(), new PidsExhaustionRule(),
+        new OomKillRule(), new TcpErrorsRule()];
 
     private Diagnosis(DiagnoseContext context, IReadOnlyList<Finding> findings, IReadOnlyList<EvidenceItem> summary)
     {

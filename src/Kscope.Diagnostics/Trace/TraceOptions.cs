@@ -16,7 +16,10 @@ public sealed record TraceOptions(Gadget Gadget, TraceFilter Filter)
     /// <summary>Threshold of streamed outliers (syscalls, runqlat) and of offcpu totals printed.</summary>
     public TimeSpan Slow { get; init; } = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>open: only calls that failed (opensnoop -x), filtered in the kernel.</summary>
+    /// <summary>
+    /// Only what failed, filtered in the kernel. open: calls that failed (opensnoop -x); tcp: failed connects,
+    /// connections reset or aborted, retransmits.
+    /// </summary>
     public bool FailedOnly { get; init; }
 
     /// <summary>

@@ -54,7 +54,8 @@ public sealed class TraceSession(TraceOptions options, TraceWriter writer, IGadg
             {
                 ["slow_ns"] = (ulong)(_options.Slow.TotalMilliseconds * 1_000_000),
                 ["min_block_ns"] = 1000UL,
-                ["failed_only"] = (byte)(_options.FailedOnly ? 1 : 0),
+                ["failed_only"] = (byte)(_options.FailedOnly ? 1 : 0), // open
+                ["errors_only"] = (byte)(_options.FailedOnly ? 1 : 0), // tcp
             };
             using IGadgetInstance instance = _runtime.Start(_gadget, GadgetObjects.Load(_gadget.Object!), filter, rodata);
             foreach (int pid in filter.Pids)

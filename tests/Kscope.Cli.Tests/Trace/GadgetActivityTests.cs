@@ -134,6 +134,22 @@ public sealed class GadgetActivityTests
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "close");
     }
 
+    /// <summary>--failed: the kernel sends only what went wrong; the working connection's records are not there.</summary>
+    [Fact]
+    public void Tcp_Failed_OnlyTheRefusedConnect()
+    {
+        Requires.Tool("python3", "python3");
+        const string script =
+            "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); p=s.getsockname()[1]\n" +
+            "c=socket.create_connection(('127.0.0.1',p)); a,_=s.accept(); c.close(); a.close()\n" +
+            "r=socket.socket(); r.bind(('127.0.0.1',0)); q=r.getsockname()[1]; r.close()\n" +
+            "try:\n  socket.create_connection(('127.0.0.1',q))\nexcept ConnectionRefusedError: pass\n";
+        var events = Of(Trace("tcp", "--failed", "--json", "--", "/usr/bin/python3", "-c", script), "event").ToList();
+        JsonElement refused = Assert.Single(events);
+        Assert.Equal("connect", refused.GetProperty("event").GetString());
+        Assert.Equal("ECONNREFUSED", refused.GetProperty("error").GetString());
+    }
+
     [Fact]
     public void Signal_KillOfChild_GeneratedAndNamed()
     {

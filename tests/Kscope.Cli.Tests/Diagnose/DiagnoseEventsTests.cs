@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Kscope.Cli.Infrastructure;
+using Kscope.Cli.Tests.Cli;
+
+namespace Kscope.Cli.Tests.Diagnose;
+
+/// <summary>
+/// `kscope diagnose --pid` on running processes with several threads that, asked during the window, do what goes
+/// wrong in production: a child killed by the OOM killer in the process's memory cgroup (oom_kill), connects to a
+/// port nothing listens on (tcp_errors). The oracles are the kernel's and the process's own counts: the child's
+/// SIGKILL seen by its parent's waitpid and, on cgroup v2, memory.events oom_kill; the ECONNREFUSED the process
+/// counted itself.
+/// </summary>
+[Trait("Category", "Kernel")]
+public sealed class DiagnoseEventsTests
+{
+    private static readonly string Window = Guest.Emulated ? "20s" : "4s";
+
+    [Fact]
+    public void DiagnosePid_ChildOomKilledInItsMemoryCgroup_OomKillFindingNamesTheVictim()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        using TempCgroup cg = TempCgroup.Create("memory");
+        cg.Write(cg.V2 ? "memory.max" : "memory.limit_in_bytes", (48 << 20).ToString(CultureInfo.InvariantCulture));
+        if (cg.V2)
+        {
+            cg.Write("memory.swap.max", "0");
+        }
+        // three threads idle; on a line from the test, a forked child allocates until the kernel kills it, and the
+        // parent prints the child's pid and the signal that ended it
+        const string Script = "import os,sys,threading,time\n[threading.Thread(target=time.sleep, args=(600,), daemon=True).start() for _ in range(3)]\n" +
+            "print('ready', flush=True)\nsys.stdin.readline()\npid=os.fork()\n" +
+            "if pid == 0:\n  a=[]\n  while True: a.append(bytearray(1<<20))\n" +
+            "_,st=os.waitpid(pid,0)\nprint(pid, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\ntime.sleep(600)\n";
+        using Process p = Start($"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script);
+        try
+        {
+            long before = OomKills(cg);
+            using var dir = new TempDirectory("kscope-diag-");
+            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
+            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            p.StandardInput.WriteLine("go");
+            string[] child = p.StandardOutput.ReadLine()!.Split(' ');
+            int code = k.WaitForExit(TimeSpan.FromMinutes(2));
+            long counted = OomKills(cg) - before;
+            string detail = $"exit {code}; child {child[0]} ended by signal {child[1]}; the cgroup counted {counted} oom kills\nstdout: {k.Out}\nstderr: {k.Err}";
+            Assert.True(child[1] == "9", detail); // SIGKILL: the OOM killer
+            using JsonDocument doc = JsonDocument.Parse(k.Out);
+            Assert.Contains(doc.RootElement.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "oom" && s.GetProperty("status").GetString() == "started");
+            JsonElement finding = Find(doc, "oom_kill", detail);
+            JsonElement e = finding.GetProperty("evidence");
+            Assert.Equal("critical", finding.GetProperty("severity").GetString());
+            Assert.True(e.GetProperty("kills_seen_by_gadget").GetInt64() == 1, detail);
+            Assert.True(e.GetProperty("victims").GetString() == $"{child[0]}:python3", detail);
+            if (cg.V2)
+            {
+                Assert.True(counted == 1 && e.GetProperty("oom_kill_counted_by_cgroup").GetInt64() == 1, detail); // the kernel's own count
+                Assert.Equal(48L << 20, e.GetProperty("memory_max_bytes").GetInt64());
+            }
+            if (KernelAtLeast(6, 2)) // oom:mark_victim carries the victim's memory from 6.2 on
+            {
+                Assert.True(e.GetProperty("largest_anon_rss_kb").GetInt64() > 24 << 10, detail);
+            }
+            Assert.Equal(ExitCodes.Failures, code);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void DiagnosePid_ConnectsToAClosedPort_TcpErrorsAsManyAsTheProcessCounted()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        // three threads idle; on a line "N" the main thread connects N times to a loopback port nothing listens on
+        // (bound, then closed), and prints the port and how many connects it saw refused
+        const string Script = "import errno,socket,sys,threading,time\n[threading.Thread(target=time.sleep, args=(600,), daemon=True).start() for _ in range(3)]\n" +
+            "r=socket.socket(); r.bind(('127.0.0.1',0)); port=r.getsockname()[1]; r.close()\nprint('ready', flush=True)\n" +
+            "n=int(sys.stdin.readline()); refused=0\nfor _ in range(n):\n  s=socket.socket()\n" +
+            "  try: s.connect(('127.0.0.1',port))\n  except ConnectionRefusedError: refused+=1\n  finally: s.close()\n" +
+            "print(port, refused, flush=True)\ntime.sleep(600)\n";
+        using Process p = Start($"exec {python} -c \"$0\"", Script);
+        try
+        {
+            using var dir = new TempDirectory("kscope-diag-");
+            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
+            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            p.StandardInput.WriteLine("25");
+            string[] answer = p.StandardOutput.ReadLine()!.Split(' ');
+            (string port, long refused) = (answer[0], long.Parse(answer[1], CultureInfo.InvariantCulture));
+            int code = k.WaitForExit(TimeSpan.FromMinutes(2));
+            string detail = $"exit {code}; the process saw {refused} of 25 connects to port {port} refused\nstdout: {k.Out}\nstderr: {k.Err}";
+            Assert.True(refused == 25, detail);
+            using JsonDocument doc = JsonDocument.Parse(k.Out);
+            JsonElement finding = Find(doc, "tcp_errors", detail);
+            JsonElement e = finding.GetProperty("evidence");
+            Assert.True(e.GetProperty("connect_errors").GetInt64() == refused, detail);
+            Assert.Equal($"ECONNREFUSED:{refused}", e.GetProperty("connect_errors_by_errno").GetString());
+            Assert.Equal($"127.0.0.1:{port} {refused}", e.GetProperty("top_failed_peers").GetString());
+            Assert.True(doc.RootElement.GetProperty("drops").GetProperty("gadget_records_lost").GetInt64() == 0, detail);
+            Assert.Equal("warning", finding.GetProperty("severity").GetString());
+            Assert.Contains("ECONNREFUSED", finding.GetProperty("advice").GetString(), StringComparison.Ordinal);
+            Assert.True(code is ExitCodes.Warnings or ExitCodes.Failures, detail);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
+    /// <summary>/bin/sh -c SCRIPT_WRAPPER PYTHON_SCRIPT, stdin and stdout redirected, after it printed "ready".</summary>
+    private static Process Start(string wrapper, string script)
+    {
+        var psi = new ProcessStartInfo("/bin/sh", ["-c", wrapper, script]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        Process p = Process.Start(psi)!;
+        string? line = p.StandardOutput.ReadLine();
+        Assert.True(line == "ready", $"the process did not get ready: '{line}'");
+        return p;
+    }
+
+    /// <summary>memory.events oom_kill of a v2 cgroup (0 on v1, which does not count kills per cgroup).</summary>
+    private static long OomKills(TempCgroup cg) => !cg.V2 ? 0 :
+        File.ReadLines(Path.Combine(cg.Dir, "memory.events")).Select(l => l.Split(' ')).Where(f => f[0] == "oom_kill")
+            .Select(f => long.Parse(f[1], CultureInfo.InvariantCulture)).FirstOrDefault();
+
+    private static bool KernelAtLeast(int major, int minor)
+    {
+        string[] v = File.ReadAllText("/proc/sys/kernel/osrelease").Split('.', '-');
+        (int ma, int mi) = (int.Parse(v[0], CultureInfo.InvariantCulture), int.Parse(v[1], CultureInfo.InvariantCulture));
+        return ma > major || (ma == major && mi >= minor);
+    }
+
+    private static JsonElement Find(JsonDocument doc, string kind, string detail)
+    {
+        JsonElement f = doc.RootElement.GetProperty("findings").EnumerateArray().FirstOrDefault(x => x.GetProperty("kind").GetString() == kind);
+        Assert.True(f.ValueKind == JsonValueKind.Object, $"no {kind} finding: {detail}");
+        return f;
+    }
+}
