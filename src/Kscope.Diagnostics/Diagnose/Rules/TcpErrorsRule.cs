@@ -6,12 +6,16 @@ namespace Kscope.Diagnostics.Diagnose.Rules;
 /// <c>tcp_errors</c>: the target's TCP connects that failed (ECONNREFUSED: nothing listens there; ETIMEDOUT: no
 /// answer to the SYNs), its connections reset or aborted (ESTABLISHED → CLOSE without the FIN states), and its
 /// retransmits, from the tcp gadget (errors only leave the kernel), by peer. A failed connect costs the caller the
-/// time until it failed: that is the finding's lost time. Warning; critical when a connect timed out (each one is
-/// seconds of SYN retries) or when at least <see cref="CriticalFailures"/> connects failed.
+/// time until it failed: that is the finding's lost time. A failed connect makes a warning; a connect that timed out
+/// (each one is seconds of SYN retries) or at least <see cref="CriticalFailures"/> failed ones critical; resets and
+/// retransmits alone are info, from <see cref="RetransmitWarning"/> retransmits a warning.
 /// </summary>
 public sealed class TcpErrorsRule : IRule
 {
     public const int CriticalFailures = 100;
+
+    /// <summary>Retransmits in the window from which they alone make a warning (each one costs at least an RTO, 200 ms and up).</summary>
+    public const int RetransmitWarning = 10;
 
     public string Kind => "tcp_errors";
 
@@ -28,7 +32,9 @@ public sealed class TcpErrorsRule : IRule
         int resets = events.Count(e => e.Kind == "tcp_reset"), retransmits = events.Count(e => e.Kind == "tcp_retransmit");
         long lostNs = failed.Sum(f => f.LatencyNs);
         bool timedOut = failed.Any(f => f.Errno == "ETIMEDOUT");
-        Severity severity = timedOut || failed.Count >= CriticalFailures ? Severity.Critical : Severity.Warning;
+        Severity severity = timedOut || failed.Count >= CriticalFailures ? Severity.Critical
+            : failed.Count > 0 || retransmits >= RetransmitWarning ? Severity.Warning
+            : Severity.Info; // a few resets (clients that went away) and retransmits are what a network does
         string Top(IEnumerable<string> peers) => string.Join(", ", peers.GroupBy(p => p, StringComparer.Ordinal).OrderByDescending(g => g.Count())
             .Take(3).Select(g => $"{g.Key} {g.Count()}"));
         var parts = new List<string>();
