@@ -2,8 +2,9 @@
 /*
  * signal: signals generated (sent: sender in the header, the target named) and delivered (the
  * receiving task in the header) where the sender or the target is a target of the trace.
- * A fatal signal (no handler) makes the kernel kill every thread of the process with SIGKILL and
- * the tracepoint then says SIGKILL: the delivery is reported as the signal that was sent, fatal.
+ * A fatal signal (no handler, a default action that ends the process) is reported fatal where it is
+ * delivered; the kernel then kills the process's other threads with SIGKILL and for those the tracepoint
+ * says SIGKILL: their deliveries are reported as the signal that was sent, fatal.
  * The SIGKILLs with which the kernel ends the other threads at exit_group() or exec are not signals
  * anyone sent and are not reported.
  */
@@ -34,6 +35,22 @@ KEEP_RECORD(signal_event);
 
 #define SIGKILL 9
 
+/* 1: only what ends processes: deliveries that kill (fatal), and the sending to a target process of signals whose
+ * default action kills, which names who sent them (kscope diagnose's signal source; Go's SIGURG preemption, SIGCHLD
+ * and the like stay in the kernel) */
+const volatile __u8 fatal_only = 0;
+
+/* the signals whose default action does not end the process: SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+ * SIGURG, SIGWINCH (signal(7)); every other one, real-time signals too, terminates (or dumps core) by default */
+#define SPARING_SIGNALS ((1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) | (1u << 21) | (1u << 22) | (1u << 23) | (1u << 28))
+
+static __always_inline bool kills_by_default(__u32 sig)
+{
+	if (sig == 0 || sig > 64)
+		return false;
+	return sig > 31 || !((1u << sig) & SPARING_SIGNALS);
+}
+
 /* signal:signal_deliver */
 struct signal_deliver_ctx {
 	__u64 common;
@@ -54,8 +71,14 @@ SEC("raw_tracepoint/signal_generate")
 int signal_generate(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[2];
-	if (!current_allowed() && !tgid_in_set(BPF_CORE_READ(task, tgid)))
+	bool to_target = tgid_in_set(BPF_CORE_READ(task, tgid));
+	if (!current_allowed() && !to_target)
 		return 0;
+	if (fatal_only) {
+		__u32 sig = (__u32)ctx->args[0];
+		if (!to_target || !kills_by_default(sig))
+			return 0;
+	}
 	struct signal_event *e = reserve_record(struct signal_event);
 	if (!e)
 		return 0;
@@ -96,7 +119,11 @@ int signal_deliver(struct signal_deliver_ctx *ctx)
 			return 0;
 		sig = code;
 		fatal = 1;
+	} else if (ctx->sa_handler == 0 && kills_by_default(sig)) {
+		fatal = 1; /* no handler: the default action ends the process (a single-threaded one sees only this) */
 	}
+	if (fatal_only && !fatal)
+		return 0;
 	struct signal_event *e = reserve_record(struct signal_event);
 	if (!e)
 		return 0;

@@ -19,11 +19,11 @@ public static class DiagnoseCommand
             "Watch a service for a while with every source at once, on one clock, and say what hurts it and what to change.\n" +
             "Sources: cgroup and /proc counters every --interval (cpu.stat throttling, PSI, memory, pids; threads, fds,\n" +
             "context switches, schedstat run-queue wait), the CPU sampler (on-CPU stacks, written as cpu.pb.gz) and eBPF\n" +
-            "gadgets: runqlat, and open, oom and tcp filtered in the kernel to failures. Rules turn them into findings ranked\n" +
-            "by the time they cost: cpu_throttling (CFS quota, with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota),\n" +
+            "gadgets: runqlat, and open, oom, tcp and signal filtered in the kernel to failures. Rules turn them into findings\n" +
+            "ranked by the time they cost: cpu_throttling (CFS quota, with GOMAXPROCS / DOTNET_PROCESSOR_COUNT above the quota),\n" +
             "cpu_contention (run-queue waits without throttling), fd_exhaustion (descriptors near RLIMIT_NOFILE, EMFILE),\n" +
             "pids_exhaustion (tasks near the cgroup's pids.max), oom_kill (the OOM killer killed a process), tcp_errors\n" +
-            "(failed connects, resets, retransmits).\n" +
+            "(failed connects, resets, retransmits), process_killed (a signal ended a process, and who sent it).\n" +
             "A healthy target gets \"no problem found\" and the numbers that show it. Reports go to --out: findings.json\n" +
             "(schema kscope.diagnose/v1, docs/diagnose.md) and cpu.pb.gz (go tool pprof, kscope pprof top).\n" +
             "Examples:\n" +
@@ -40,7 +40,7 @@ public static class DiagnoseCommand
         var output = new Option<string?>("--out") { Description = "Directory for findings.json and cpu.pb.gz (created; default ./kscope-diagnose-YYYYMMDD-HHMMSS)." };
         var interval = new Option<string>("--interval") { Description = "Counter polling interval (10ms..10s).", DefaultValueFactory = _ => "100ms" };
         var frequency = new Option<int>("-F", "--frequency") { Description = "CPU sampler frequency per CPU (0 turns the sampler off).", DefaultValueFactory = _ => 99 };
-        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat, open, oom, tcp): counters and the sampler only." };
+        var noGadgets = new Option<bool>("--no-gadgets") { Description = "Do not load eBPF gadgets (runqlat, open, oom, tcp, signal): counters and the sampler only." };
         Option<bool> json = CommonOptions.Json();
         var program = new CommandArgument("After '--': a command to start and diagnose (until it exits, or --for).");
         command.Options.Add(pid);
@@ -102,7 +102,7 @@ public static class DiagnoseCommand
             RuntimeFacts? startFacts = TryFacts(target);
             var options = new CaptureOptions { Duration = length, Interval = every, Frequency = hz, RunQueueLatency = !parse.GetValue(noGadgets), EventGadgets = !parse.GetValue(noGadgets) };
             console.Error.WriteLine($"diagnosing {target.Description} {(forText is null && child is not null ? "until it exits" : $"for {length.TotalSeconds:0.###}s")}: " +
-                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}{(options.EventGadgets ? ", open errors, OOM kills, TCP errors" : "")}; Ctrl-C stops early and still writes the report");
+                $"counters every {every.TotalMilliseconds:0} ms{(hz > 0 ? $", CPU sampler {hz} Hz" : "")}{(options.RunQueueLatency ? ", runqlat" : "")}{(options.EventGadgets ? ", open errors, OOM kills, TCP errors, killing signals" : "")}; Ctrl-C stops early and still writes the report");
             Action<TimeSpan>? progress = console.IsTerminal
                 ? t => console.Error.Write($"\r{Ansi.Dim(console, $"capturing {t.TotalSeconds:0.0}s")}   ")
                 : null;

@@ -4,6 +4,7 @@ using Kscope.Diagnostics.Trace;
 using Kscope.Diagnostics.Trace.Gadgets.Oom;
 using Kscope.Diagnostics.Trace.Gadgets.Open;
 using Kscope.Diagnostics.Trace.Gadgets.Runqlat;
+using Kscope.Diagnostics.Trace.Gadgets.Signal;
 using Kscope.Diagnostics.Trace.Gadgets.Tcp;
 using Kscope.Formats.Pprof;
 
@@ -26,7 +27,7 @@ public sealed record CaptureOptions
     /// <summary>
     /// Run the streaming gadgets, each filtered in the kernel to what went wrong (<see cref="EventGadgets"/>): open
     /// (failed opens: EMFILE, ENOENT, EACCES … as "open_error"), oom (kills, "oom_kill"), tcp (failed connects,
-    /// resets, retransmits).
+    /// resets, retransmits), signal (deliveries that kill, "fatal_signal", and who sent them, "signal_sent").
     /// </summary>
     public bool EventGadgets { get; init; } = true;
 
@@ -105,6 +106,8 @@ public static class Capture
                     EventGadgets.OomKill);
                 events.Add("tcp", StartGadget<TcpGadget>(target, pendingExecPid, sources, "eBPF inet_sock_set_state, tcp_retransmit_skb; failed connects, resets, retransmits",
                     ("errors_only", (byte)1)), EventGadgets.TcpError);
+                events.Add("signal", StartGadget<SignalGadget>(target, pendingExecPid, sources, "eBPF signal_generate, signal_deliver; deliveries that kill and who sent them",
+                    ("fatal_only", (byte)1)), EventGadgets.Signal);
                 events.Start();
             }
             CpuSampler? sampler = null;

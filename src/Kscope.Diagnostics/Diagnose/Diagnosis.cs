@@ -10,7 +10,7 @@ namespace Kscope.Diagnostics.Diagnose;
 public sealed class Diagnosis
 {
     public static IReadOnlyList<IRule> Rules { get; } = [new CpuThrottlingRule(), new CpuContentionRule(), new FdExhaustionRule(), new PidsExhaustionRule(),
-        new OomKillRule(), new TcpErrorsRule()];
+        new OomKillRule(), new TcpErrorsRule(), new ProcessKilledRule()];
 
     private Diagnosis(DiagnoseContext context, IReadOnlyList<Finding> findings, IReadOnlyList<EvidenceItem> summary)
     {

@@ -2,19 +2,22 @@ using System.Globalization;
 using Kscope.Diagnostics.Trace;
 using Kscope.Diagnostics.Trace.Gadgets.Oom;
 using Kscope.Diagnostics.Trace.Gadgets.Open;
+using Kscope.Diagnostics.Trace.Gadgets.Signal;
 using Kscope.Diagnostics.Trace.Gadgets.Tcp;
 
 namespace Kscope.Diagnostics.Diagnose;
 
 /// <summary>
-/// The streaming eBPF gadgets of a capture (open errors, OOM kills, TCP errors), each filtered in the kernel to what
+/// The streaming eBPF gadgets of a capture (open errors, OOM kills, TCP errors, killing signals), each filtered in the kernel to what
 /// went wrong, read by one reader every 10 ms: their records become timeline events. The kinds they add:
 /// <list type="bullet">
 /// <item><c>open_error</c> "EMFILE /path" (open, <c>failed_only</c>);</item>
 /// <item><c>oom_kill</c> "victim PID COMM anon_rss_kb N" (oom; the event's pid is the task whose allocation
 /// triggered the kill);</item>
 /// <item><c>tcp_connect_error</c> "ECONNREFUSED 127.0.0.1:8080 latency_ns N", <c>tcp_reset</c> "10.0.0.2:443",
-/// <c>tcp_retransmit</c> "10.0.0.2:443" (tcp, <c>errors_only</c>).</item>
+/// <c>tcp_retransmit</c> "10.0.0.2:443" (tcp, <c>errors_only</c>);</item>
+/// <item><c>fatal_signal</c> "SIGSEGV code 1 comm server", <c>signal_sent</c> "SIGKILL to 4242 code 0 from kill"
+/// (signal, <c>fatal_only</c>).</item>
 /// </list>
 /// </summary>
 internal sealed class EventGadgets : IDisposable
@@ -166,6 +169,22 @@ internal sealed class EventGadgets : IDisposable
             TcpEventKind.Retransmit => Event(t.Header, "tcp_retransmit", peer),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// signal (fatal_only): a delivery that killed a process, "fatal_signal" "SIGSEGV code 1 comm server" (the
+    /// event's pid is the dying process); the sending of a killing signal to a target, "signal_sent" "SIGKILL to 4242
+    /// code 0 from kill" (the event's pid is the sender).
+    /// </summary>
+    public static TimelineEvent? Signal(ReadOnlyMemory<byte> r)
+    {
+        SignalRecord s = SignalRecord.Parse(r.Span);
+        string name = SignalRecord.SignalName(s.Signal);
+        if (s.Delivered)
+        {
+            return s.Fatal ? Event(s.Header, "fatal_signal", string.Create(CultureInfo.InvariantCulture, $"{name} code {s.Code} comm {s.Header.Comm}")) : null;
+        }
+        return Event(s.Header, "signal_sent", string.Create(CultureInfo.InvariantCulture, $"{name} to {s.TargetPid} code {s.Code} from {s.Header.Comm}"));
     }
 
     private static string Peer(TcpRecord t) => t.Destination.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6

@@ -115,6 +115,49 @@ public sealed class DiagnoseEventsTests
         }
     }
 
+    [Fact]
+    public void DiagnosePid_ChildrenKilledBySegfaultAndByTheTest_ProcessKilledNamesSignalsAndSender()
+    {
+        Requires.Root();
+        string python = Requires.Tool("python3", "python3");
+        // three threads idle; on a line from the test: one child dereferences NULL (no core dump), the parent prints
+        // how it ended; a second child sleeps until the test kills it with SIGKILL, and the parent prints that too
+        const string Script = "import ctypes,os,resource,sys,threading,time\n[threading.Thread(target=time.sleep, args=(600,), daemon=True).start() for _ in range(3)]\n" +
+            "print('ready', flush=True)\nsys.stdin.readline()\n" +
+            "a=os.fork()\nif a == 0:\n  resource.setrlimit(resource.RLIMIT_CORE,(0,0)); ctypes.string_at(0)\n" +
+            "_,st=os.waitpid(a,0)\nprint(a, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\n" +
+            "b=os.fork()\nif b == 0:\n  time.sleep(600)\nprint(b, flush=True)\n" +
+            "_,st=os.waitpid(b,0)\nprint(b, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\ntime.sleep(600)\n";
+        using Process p = Start($"exec {python} -c \"$0\"", Script);
+        try
+        {
+            using var dir = new TempDirectory("kscope-diag-");
+            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
+            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            p.StandardInput.WriteLine("go");
+            string[] segv = p.StandardOutput.ReadLine()!.Split(' ');
+            int sleeper = int.Parse(p.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+            Process.GetProcessById(sleeper).Kill(); // kill(2) with SIGKILL, from this test process
+            string[] killed = p.StandardOutput.ReadLine()!.Split(' ');
+            int code = k.WaitForExit(TimeSpan.FromMinutes(2));
+            string detail = $"exit {code}; child {segv[0]} ended by signal {segv[1]}, child {killed[0]} by {killed[1]}; the test is pid {Environment.ProcessId}\nstdout: {k.Out}\nstderr: {k.Err}";
+            Assert.True(segv[1] == "11" && killed[1] == "9", detail); // the parent's waitpid: SIGSEGV, SIGKILL
+            using JsonDocument doc = JsonDocument.Parse(k.Out);
+            JsonElement finding = Find(doc, "process_killed", detail);
+            JsonElement e = finding.GetProperty("evidence");
+            Assert.Equal("critical", finding.GetProperty("severity").GetString());
+            Assert.True(e.GetProperty("killed").GetString() == $"{segv[0]}:SIGSEGV {sleeper}:SIGKILL", detail);
+            string senders = e.GetProperty("senders").GetString()!;
+            Assert.True(senders.StartsWith("itself (a fault); pid " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " (", StringComparison.Ordinal), detail);
+            Assert.Equal(ExitCodes.Failures, code);
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
     /// <summary>/bin/sh -c SCRIPT_WRAPPER PYTHON_SCRIPT, stdin and stdout redirected, after it printed "ready".</summary>
     private static Process Start(string wrapper, string script)
     {
