@@ -16,8 +16,6 @@ namespace Kscope.Cli.Tests.Diagnose;
 [Trait("Category", "Kernel")]
 public sealed class DiagnoseEventsTests
 {
-    private static readonly string Window = Guest.Emulated ? "20s" : "4s";
-
     [Fact]
     public void DiagnosePid_ChildOomKilledInItsMemoryCgroup_OomKillFindingNamesTheVictim()
     {
@@ -35,13 +33,12 @@ public sealed class DiagnoseEventsTests
             "print('ready', flush=True)\nsys.stdin.readline()\npid=os.fork()\n" +
             "if pid == 0:\n  a=[]\n  while True: a.append(bytearray(1<<20))\n" +
             "_,st=os.waitpid(pid,0)\nprint(pid, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\ntime.sleep(600)\n";
-        using Process p = Start($"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script);
+        using Process p = DiagnoseProbe.StartReady($"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script);
         try
         {
             long before = OomKills(cg);
             using var dir = new TempDirectory("kscope-diag-");
-            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
-            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            using KscopeProcess k = DiagnoseProbe.StartWindow(p.Id, dir);
             p.StandardInput.WriteLine("go");
             string[] child = p.StandardOutput.ReadLine()!.Split(' ');
             int code = k.WaitForExit(TimeSpan.FromMinutes(2));
@@ -49,8 +46,8 @@ public sealed class DiagnoseEventsTests
             string detail = $"exit {code}; child {child[0]} ended by signal {child[1]}; the cgroup counted {counted} oom kills\nstdout: {k.Out}\nstderr: {k.Err}";
             Assert.True(child[1] == "9", detail); // SIGKILL: the OOM killer
             using JsonDocument doc = JsonDocument.Parse(k.Out);
-            Assert.Contains(doc.RootElement.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "oom" && s.GetProperty("status").GetString() == "started");
-            JsonElement finding = Find(doc, "oom_kill", detail);
+            Assert.True(DiagnoseProbe.SourceStarted(doc, "oom"), detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "oom_kill", detail);
             JsonElement e = finding.GetProperty("evidence");
             Assert.Equal("critical", finding.GetProperty("severity").GetString());
             Assert.True(e.GetProperty("kills_seen_by_gadget").GetInt64() == 1, detail);
@@ -85,12 +82,11 @@ public sealed class DiagnoseEventsTests
             "n=int(sys.stdin.readline()); refused=0\nfor _ in range(n):\n  s=socket.socket()\n" +
             "  try: s.connect(('127.0.0.1',port))\n  except ConnectionRefusedError: refused+=1\n  finally: s.close()\n" +
             "print(port, refused, flush=True)\ntime.sleep(600)\n";
-        using Process p = Start($"exec {python} -c \"$0\"", Script);
+        using Process p = DiagnoseProbe.StartReady($"exec {python} -c \"$0\"", Script);
         try
         {
             using var dir = new TempDirectory("kscope-diag-");
-            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
-            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            using KscopeProcess k = DiagnoseProbe.StartWindow(p.Id, dir);
             p.StandardInput.WriteLine("25");
             string[] answer = p.StandardOutput.ReadLine()!.Split(' ');
             (string port, long refused) = (answer[0], long.Parse(answer[1], CultureInfo.InvariantCulture));
@@ -98,7 +94,7 @@ public sealed class DiagnoseEventsTests
             string detail = $"exit {code}; the process saw {refused} of 25 connects to port {port} refused\nstdout: {k.Out}\nstderr: {k.Err}";
             Assert.True(refused == 25, detail);
             using JsonDocument doc = JsonDocument.Parse(k.Out);
-            JsonElement finding = Find(doc, "tcp_errors", detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "tcp_errors", detail);
             JsonElement e = finding.GetProperty("evidence");
             Assert.True(e.GetProperty("connect_errors").GetInt64() == refused, detail);
             Assert.Equal($"ECONNREFUSED:{refused}", e.GetProperty("connect_errors_by_errno").GetString());
@@ -128,12 +124,11 @@ public sealed class DiagnoseEventsTests
             "_,st=os.waitpid(a,0)\nprint(a, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\n" +
             "b=os.fork()\nif b == 0:\n  time.sleep(600)\nprint(b, flush=True)\n" +
             "_,st=os.waitpid(b,0)\nprint(b, os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, flush=True)\ntime.sleep(600)\n";
-        using Process p = Start($"exec {python} -c \"$0\"", Script);
+        using Process p = DiagnoseProbe.StartReady($"exec {python} -c \"$0\"", Script);
         try
         {
             using var dir = new TempDirectory("kscope-diag-");
-            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Window, "--out", dir["report"], "--json"]);
-            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            using KscopeProcess k = DiagnoseProbe.StartWindow(p.Id, dir);
             p.StandardInput.WriteLine("go");
             string[] segv = p.StandardOutput.ReadLine()!.Split(' ');
             int sleeper = int.Parse(p.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
@@ -143,7 +138,7 @@ public sealed class DiagnoseEventsTests
             string detail = $"exit {code}; child {segv[0]} ended by signal {segv[1]}, child {killed[0]} by {killed[1]}; the test is pid {Environment.ProcessId}\nstdout: {k.Out}\nstderr: {k.Err}";
             Assert.True(segv[1] == "11" && killed[1] == "9", detail); // the parent's waitpid: SIGSEGV, SIGKILL
             using JsonDocument doc = JsonDocument.Parse(k.Out);
-            JsonElement finding = Find(doc, "process_killed", detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "process_killed", detail);
             JsonElement e = finding.GetProperty("evidence");
             Assert.Equal("critical", finding.GetProperty("severity").GetString());
             Assert.True(e.GetProperty("killed").GetString() == $"{segv[0]}:SIGSEGV {sleeper}:SIGKILL", detail);
@@ -158,16 +153,6 @@ public sealed class DiagnoseEventsTests
         }
     }
 
-    /// <summary>/bin/sh -c SCRIPT_WRAPPER PYTHON_SCRIPT, stdin and stdout redirected, after it printed "ready".</summary>
-    private static Process Start(string wrapper, string script)
-    {
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", wrapper, script]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        Process p = Process.Start(psi)!;
-        string? line = p.StandardOutput.ReadLine();
-        Assert.True(line == "ready", $"the process did not get ready: '{line}'");
-        return p;
-    }
-
     /// <summary>memory.events oom_kill of a v2 cgroup (0 on v1, which does not count kills per cgroup).</summary>
     private static long OomKills(TempCgroup cg) => !cg.V2 ? 0 :
         File.ReadLines(Path.Combine(cg.Dir, "memory.events")).Select(l => l.Split(' ')).Where(f => f[0] == "oom_kill")
@@ -178,12 +163,5 @@ public sealed class DiagnoseEventsTests
         string[] v = File.ReadAllText("/proc/sys/kernel/osrelease").Split('.', '-');
         (int ma, int mi) = (int.Parse(v[0], CultureInfo.InvariantCulture), int.Parse(v[1], CultureInfo.InvariantCulture));
         return ma > major || (ma == major && mi >= minor);
-    }
-
-    private static JsonElement Find(JsonDocument doc, string kind, string detail)
-    {
-        JsonElement f = doc.RootElement.GetProperty("findings").EnumerateArray().FirstOrDefault(x => x.GetProperty("kind").GetString() == kind);
-        Assert.True(f.ValueKind == JsonValueKind.Object, $"no {kind} finding: {detail}");
-        return f;
     }
 }

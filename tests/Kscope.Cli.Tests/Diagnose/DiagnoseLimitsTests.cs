@@ -25,7 +25,7 @@ public sealed class DiagnoseLimitsTests
             "def churn():\n  while True:\n    os.close(os.open('/dev/null', os.O_RDONLY)); time.sleep(0.001)\n" +
             "fds=[]\nwhile len(os.listdir('/proc/self/fd')) < 250: fds.append(os.open('/dev/null', os.O_RDONLY))\n" +
             "[threading.Thread(target=churn, daemon=True).start() for _ in range(3)]\nprint('ready', flush=True)\ntime.sleep(600)\n";
-        using Process p = StartReady("/bin/sh", "-c", $"ulimit -n 256 && exec {python} -c \"$0\"", Script);
+        using Process p = DiagnoseProbe.StartReady($"ulimit -n 256 && exec {python} -c \"$0\"", Script, stdin: false);
         try
         {
             int held = Directory.GetFiles($"/proc/{p.Id}/fd").Length;
@@ -33,7 +33,7 @@ public sealed class DiagnoseLimitsTests
             (int code, StringConsole console) = KscopeCli.Run("diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", "2s", "--no-gadgets", "--out", dir["report"], "--json");
             string detail = $"exit {code}; the test counted {held} fds\nstdout: {console.OutText}\nstderr: {console.ErrorText}";
             using JsonDocument doc = JsonDocument.Parse(console.OutText);
-            JsonElement finding = Find(doc, "fd_exhaustion", detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "fd_exhaustion", detail);
             JsonElement e = finding.GetProperty("evidence");
             Assert.Equal(256, e.GetProperty("fd_limit").GetInt64());
             Assert.InRange(e.GetProperty("fds_peak").GetInt64(), held - 3, held + 3);
@@ -68,25 +68,18 @@ public sealed class DiagnoseLimitsTests
             "    try: extra.append(os.open('/dev/null', os.O_RDONLY))\n" +
             "    except OSError as e:\n      if e.errno!=errno.EMFILE: raise\n      own+=1; fail()\n" +
             "  [os.close(f) for f in extra]; time.sleep(0.05)\n  with lock: print(failed[0], flush=True)\n";
-        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", $"ulimit -n 256 && exec {python} -c \"$0\"", Script])
-        { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        using Process p = Process.Start(psi)!;
+        using Process p = DiagnoseProbe.StartReady($"ulimit -n 256 && exec {python} -c \"$0\"", Script);
         try
         {
-            Assert.Equal("ready", p.StandardOutput.ReadLine());
             using var dir = new TempDirectory("kscope-diag-");
-            // 4 s on the host; in a TCG guest the process's own opens, after the window opened, take seconds more
-            using KscopeProcess k = KscopeProcess.Start(["diagnose", "--pid", p.Id.ToString(CultureInfo.InvariantCulture), "--for", Guest.Emulated ? "20s" : "4s",
-                "--out", dir["report"], "--json"]);
-            // stderr says when the window opened (every source started); opens before it are not the window's
-            Poll.Until(() => k.Err.Contains("window open at ", StringComparison.Ordinal) || k.HasExited, "kscope's window opened", TimeSpan.FromMinutes(2));
+            using KscopeProcess k = DiagnoseProbe.StartWindow(p.Id, dir);
             p.StandardInput.WriteLine("7");
             long failed = long.Parse(p.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
             int code = k.WaitForExit(TimeSpan.FromMinutes(2));
             string detail = $"exit {code}; the process counted {failed} EMFILE\nstdout: {k.Out}\nstderr: {k.Err}";
             using JsonDocument doc = JsonDocument.Parse(k.Out);
-            Assert.Contains(doc.RootElement.GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "open" && s.GetProperty("status").GetString() == "started");
-            JsonElement finding = Find(doc, "fd_exhaustion", detail);
+            Assert.True(DiagnoseProbe.SourceStarted(doc, "open"), detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "fd_exhaustion", detail);
             Assert.True(failed >= 7, detail);
             Assert.True(failed == finding.GetProperty("evidence").GetProperty("emfile_errors").GetInt64(), detail);
             Assert.True(doc.RootElement.GetProperty("drops").GetProperty("gadget_records_lost").GetInt64() == 0, detail);
@@ -113,7 +106,7 @@ public sealed class DiagnoseLimitsTests
         // the shell moves itself into the cgroup, then python (the same task) starts 16 threads: 17 tasks of 20
         const string Script = "import threading,time\n[threading.Thread(target=time.sleep, args=(600,), daemon=True).start() for _ in range(16)]\n" +
             "print('ready', flush=True)\ntime.sleep(600)\n";
-        using Process p = StartReady("/bin/sh", "-c", $"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script);
+        using Process p = DiagnoseProbe.StartReady($"echo $$ > {cg.Dir}/cgroup.procs && exec {python} -c \"$0\"", Script, stdin: false);
         try
         {
             long current = long.Parse(File.ReadAllText(Path.Combine(cg.Dir, "pids.current")).Trim(), CultureInfo.InvariantCulture);
@@ -122,7 +115,7 @@ public sealed class DiagnoseLimitsTests
             string detail = $"exit {code}; pids.current {current}\nstdout: {console.OutText}\nstderr: {console.ErrorText}";
             Assert.Equal(17, current);
             using JsonDocument doc = JsonDocument.Parse(console.OutText);
-            JsonElement finding = Find(doc, "pids_exhaustion", detail);
+            JsonElement finding = DiagnoseProbe.Find(doc, "pids_exhaustion", detail);
             JsonElement e = finding.GetProperty("evidence");
             Assert.Equal(20, e.GetProperty("pids_max").GetInt64());
             Assert.Equal(current, e.GetProperty("pids_peak").GetInt64());
@@ -136,20 +129,5 @@ public sealed class DiagnoseLimitsTests
             p.Kill();
             p.WaitForExit();
         }
-    }
-
-    private static Process StartReady(string file, params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, UseShellExecute = false })!;
-        string? line = p.StandardOutput.ReadLine();
-        Assert.True(line == "ready", $"the process did not get ready: '{line}'");
-        return p;
-    }
-
-    private static JsonElement Find(JsonDocument doc, string kind, string detail)
-    {
-        JsonElement f = doc.RootElement.GetProperty("findings").EnumerateArray().FirstOrDefault(x => x.GetProperty("kind").GetString() == kind);
-        Assert.True(f.ValueKind == JsonValueKind.Object, $"no {kind} finding: {detail}");
-        return f;
     }
 }

@@ -25,6 +25,13 @@ public sealed class GadgetActivityTests
         return lines;
     }
 
+    /// <summary>A loopback listener, a connection to it accepted and closed, then a connect to a port nothing listens on (refused).</summary>
+    private const string LoopbackConnects =
+        "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); p=s.getsockname()[1]\n" +
+        "c=socket.create_connection(('127.0.0.1',p)); a,_=s.accept(); c.close(); a.close()\n" +
+        "r=socket.socket(); r.bind(('127.0.0.1',0)); q=r.getsockname()[1]; r.close()\n" +
+        "try:\n  socket.create_connection(('127.0.0.1',q))\nexcept ConnectionRefusedError: pass\n";
+
     private static IEnumerable<JsonElement> Of(List<JsonElement> lines, string type) => lines.Where(l => l.GetProperty("type").GetString() == type);
 
     [Fact]
@@ -121,12 +128,7 @@ public sealed class GadgetActivityTests
     public void Tcp_LoopbackListenerClientAndRefusedConnect_AllSeen()
     {
         Requires.Tool("python3", "python3");
-        const string script =
-            "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); p=s.getsockname()[1]\n" +
-            "c=socket.create_connection(('127.0.0.1',p)); a,_=s.accept(); c.close(); a.close()\n" +
-            "r=socket.socket(); r.bind(('127.0.0.1',0)); q=r.getsockname()[1]; r.close()\n" +
-            "try:\n  socket.create_connection(('127.0.0.1',q))\nexcept ConnectionRefusedError: pass\n";
-        var events = Of(Trace("tcp", "--json", "--", "/usr/bin/python3", "-c", script), "event").ToList();
+        var events = Of(Trace("tcp", "--json", "--", "/usr/bin/python3", "-c", LoopbackConnects), "event").ToList();
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "listen");
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "connect" && e.GetProperty("ok").GetBoolean() && e.GetProperty("daddr").GetString() == "127.0.0.1");
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "accept");
@@ -139,12 +141,7 @@ public sealed class GadgetActivityTests
     public void Tcp_Failed_OnlyTheRefusedConnect()
     {
         Requires.Tool("python3", "python3");
-        const string script =
-            "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); p=s.getsockname()[1]\n" +
-            "c=socket.create_connection(('127.0.0.1',p)); a,_=s.accept(); c.close(); a.close()\n" +
-            "r=socket.socket(); r.bind(('127.0.0.1',0)); q=r.getsockname()[1]; r.close()\n" +
-            "try:\n  socket.create_connection(('127.0.0.1',q))\nexcept ConnectionRefusedError: pass\n";
-        var events = Of(Trace("tcp", "--failed", "--json", "--", "/usr/bin/python3", "-c", script), "event").ToList();
+        var events = Of(Trace("tcp", "--failed", "--json", "--", "/usr/bin/python3", "-c", LoopbackConnects), "event").ToList();
         JsonElement refused = Assert.Single(events);
         Assert.Equal("connect", refused.GetProperty("event").GetString());
         Assert.Equal("ECONNREFUSED", refused.GetProperty("error").GetString());
