@@ -11,14 +11,27 @@ public sealed class ProcessMapsStoreTests
     {
         Process p = Process.Start(new ProcessStartInfo("/bin/sleep", "30") { UseShellExecute = false })!;
         var deadline = Stopwatch.StartNew();
-        // libc's executable segment, not just its name: ld.so maps the file read-only first and its text after
-        // (a window a QEMU TCG guest is slow enough to land in)
-        while (!Kscope.Kernel.Host.Procfs.Maps(p.Id).Any(m => m.IsExecutable && Path.GetFileName(m.Path).StartsWith("libc.so", StringComparison.Ordinal)))
+        // asleep in clock_nanosleep (230) or nanosleep (35), /proc/PID/syscall's first field: ld.so has mapped every
+        // library and is done. Waiting for libc's text mapping alone was not enough in a one-vCPU QEMU guest (the next
+        // read of the maps did not find it: the loader was still at work).
+        while (SyscallOf(p.Id) is not ("230" or "35"))
         {
-            Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), $"sleep {p.Id} never mapped libc's text");
+            Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), $"sleep {p.Id} never went to sleep (syscall {SyscallOf(p.Id)})");
             Thread.Sleep(10);
         }
         return p;
+    }
+
+    private static string SyscallOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/syscall").Split(' ')[0].Trim();
+        }
+        catch (IOException)
+        {
+            return "gone";
+        }
     }
 
     private static void End(Process p)
