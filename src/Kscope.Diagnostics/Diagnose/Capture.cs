@@ -58,7 +58,7 @@ public sealed class CaptureResult
     /// <summary>"duration", "interrupted", "target exited", "command exited".</summary>
     public required string EndedBy { get; init; }
 
-    /// <summary>Records of the streaming gadgets (open, oom, tcp) the kernel could not deliver: a ring buffer was full.</summary>
+    /// <summary>Records of the streaming gadgets (open, oom, tcp, signal) the kernel could not deliver: a ring buffer was full.</summary>
     public ulong GadgetRecordsLost { get; init; }
 
     /// <summary>Failed opens of the target the open gadget reported over the window (null: the gadget did not run).</summary>
@@ -66,9 +66,6 @@ public sealed class CaptureResult
 
     /// <summary>OOM-kill records the oom gadget delivered (null: the gadget did not run).</summary>
     public ulong? OomKillsSeen { get; init; }
-
-    /// <summary>Records the tcp gadget delivered: failed connects, resets, retransmits (null: the gadget did not run).</summary>
-    public ulong? TcpErrorsSeen { get; init; }
 
     /// <summary>How long after the stop was asked for every source had stopped.</summary>
     public TimeSpan StopLatency { get; init; }
@@ -230,7 +227,6 @@ public static class Capture
                 GadgetRecordsLost = events.Lost,
                 OpensSeen = events.Records("open"),
                 OomKillsSeen = events.Records("oom"),
-                TcpErrorsSeen = events.Records("tcp"),
             };
         }
         finally
