@@ -21,10 +21,16 @@ struct open_event {
 DECLARE_EVENTS(256);
 KEEP_RECORD(open_event);
 
-/* a call in progress: the record so far and the user's path pointer */
+/* a call in progress: 32 bytes per thread, not the whole record. The path is read at exit (as
+ * opensnoop does): a path in a page not yet faulted in (a string constant in a library's .rodata)
+ * reads only once the kernel has copied it in. A small value keeps the preallocated LRU map small,
+ * which is most of what creating it costs at start-up. */
 struct open_start {
-	struct open_event e;
+	__u64 ts_ns;
 	__u64 path_ptr;
+	__u64 flags;
+	__u32 mode;
+	__s32 dfd;
 };
 
 struct {
@@ -33,13 +39,6 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct open_start);
 } starts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct open_start);
-} scratch SEC(".maps");
 
 /* struct open_how, include/uapi/linux/openat2.h */
 struct open_how {
@@ -52,21 +51,15 @@ static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u3
 {
 	if (!current_allowed())
 		return 0;
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_start *s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return 0;
-	struct open_event *e = &s->e;
-	e->h.ts_ns = bpf_ktime_get_ns();
-	e->dfd = dfd;
-	e->flags = flags;
-	e->mode = mode;
-	s->path_ptr = (__u64)path;
-	/* read again at exit when this fails: a path in a page not yet faulted in (a string constant
-	 * in a library's .rodata) reads only once the kernel has copied it in (opensnoop reads at exit) */
-	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) <= 0)
-		e->path[0] = 0;
-	bpf_map_update_elem(&starts, &tid, s, BPF_ANY);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_start s = {
+		.ts_ns = bpf_ktime_get_ns(),
+		.path_ptr = (__u64)path,
+		.flags = flags,
+		.mode = mode,
+		.dfd = dfd,
+	};
+	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
 	return 0;
 }
 
@@ -80,15 +73,21 @@ static __always_inline int on_exit(long ret)
 		bpf_map_delete_elem(&starts, &tid);
 		return 0;
 	}
-	struct open_event *e = &s->e;
-	if (e->path[0] == 0)
-		bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)s->path_ptr);
-	__u64 start = e->h.ts_ns;
-	fill_header(&e->h);
-	e->latency_ns = e->h.ts_ns - start;
-	e->ret = ret;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+	struct open_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
 		count_lost();
+		bpf_map_delete_elem(&starts, &tid);
+		return 0;
+	}
+	fill_header(&e->h);
+	e->latency_ns = e->h.ts_ns - s->ts_ns;
+	e->ret = ret;
+	e->flags = s->flags;
+	e->mode = s->mode;
+	e->dfd = s->dfd;
+	if (bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)s->path_ptr) <= 0)
+		e->path[0] = 0;
+	bpf_ringbuf_submit(e, 0);
 	bpf_map_delete_elem(&starts, &tid);
 	return 0;
 }
