@@ -63,21 +63,13 @@ static __always_inline int on_enter(int dfd, const char *path, __u64 flags, __u3
 	return 0;
 }
 
-static __always_inline int on_exit(long ret)
+/* the finished call's record, written straight into the ring */
+static __always_inline void emit(const struct open_start *s, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_start *s = bpf_map_lookup_elem(&starts, &tid);
-	if (!s)
-		return 0;
-	if (failed_only && ret >= 0) {
-		bpf_map_delete_elem(&starts, &tid);
-		return 0;
-	}
 	struct open_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost();
-		bpf_map_delete_elem(&starts, &tid);
-		return 0;
+		return;
 	}
 	fill_header(&e->h);
 	e->latency_ns = e->h.ts_ns - s->ts_ns;
@@ -88,6 +80,16 @@ static __always_inline int on_exit(long ret)
 	if (bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)s->path_ptr) <= 0)
 		e->path[0] = 0;
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_start *s = bpf_map_lookup_elem(&starts, &tid);
+	if (!s)
+		return 0;
+	if (!failed_only || ret < 0)
+		emit(s, ret);
 	bpf_map_delete_elem(&starts, &tid);
 	return 0;
 }
