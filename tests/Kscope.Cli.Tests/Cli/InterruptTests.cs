@@ -145,8 +145,10 @@ public sealed class InterruptTests
         try
         {
             using KscopeProcess k = KscopeProcess.Start(["trace", "exec"], readStdout: false);
+            k.ShrinkStdoutPipe(); // full after a few dozen events, even where exec is slow (the emulated guests)
             k.WaitFor("Ctrl-C to stop", s_deadline, stderr: true);
-            WaitUntil(() => PipeFull(k.Pid), s_deadline);
+            WaitUntil(() => PipeFull(k.Pid), s_deadline, () => $"kscope never blocked writing its stdout: {k.StdoutPending()} bytes unread, "
+                + "threads' wchan: " + string.Join(' ', Directory.EnumerateDirectories($"/proc/{k.Pid}/task").Select(t => Procfs($"{t}/wchan"))) + "\n" + k.Err);
             k.Signal(SigInt);
             k.WaitFor("again quits at once", s_deadline, stderr: true);
             Thread.Sleep(200);
@@ -287,17 +289,17 @@ public sealed class InterruptTests
             {
                 // Freed when the last fd closes; link ids are released by a deferred work item, so poll.
                 WaitUntil(() => Tools.Run(bpftool, kind, "show", "id", id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode != 0, TimeSpan.FromSeconds(30),
-                    $"bpftool {kind} show id {id} still finds kscope's {kind} after it exited");
+                    () => $"bpftool {kind} show id {id} still finds kscope's {kind} after it exited");
             }
         }
     }
 
-    private static void WaitUntil(Func<bool> condition, TimeSpan deadline, string? message = null)
+    private static void WaitUntil(Func<bool> condition, TimeSpan deadline, Func<string>? describe = null)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(clock.Elapsed < deadline, message ?? $"condition not met within {deadline.TotalSeconds:0}s");
+            Assert.True(clock.Elapsed < deadline, $"condition not met within {deadline.TotalSeconds:0}s" + (describe is null ? "" : ": " + describe()));
             Thread.Sleep(50);
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Kscope.Native;
 
@@ -91,6 +92,33 @@ internal sealed class KscopeProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// Shrinks kscope's stdout pipe to one page (fcntl F_SETPIPE_SZ on the read end we hold), so an unread stdout
+    /// fills after a few dozen lines rather than 64 KiB: on an emulated one-vCPU guest that is seconds, not minutes.
+    /// </summary>
+    public void ShrinkStdoutPipe()
+    {
+        var pipe = (System.IO.Pipes.PipeStream)_process.StandardOutput.BaseStream;
+        const int FSetPipeSize = 1031; // F_SETPIPE_SZ, include/uapi/linux/fcntl.h
+        int fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        Assert.True(Fcntl(fd, FSetPipeSize, Environment.SystemPageSize) >= 0, $"F_SETPIPE_SZ on kscope's stdout: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Bytes written by kscope to its stdout and not read yet (FIONREAD on the read end).</summary>
+    public int StdoutPending()
+    {
+        var pipe = (System.IO.Pipes.PipeStream)_process.StandardOutput.BaseStream;
+        const uint FionRead = 0x541B;
+        int pending = 0;
+        return Ioctl((int)pipe.SafePipeHandle.DangerousGetHandle(), FionRead, ref pending) == 0 ? pending : -1;
+    }
+
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int fd, int command, int argument);
+
+    [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static extern int Ioctl(int fd, nuint request, ref int argument);
 
     public void Signal(int signal) => Signals.Send(Pid, signal);
 

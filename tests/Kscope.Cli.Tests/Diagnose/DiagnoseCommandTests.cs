@@ -24,10 +24,29 @@ public sealed class DiagnoseCommandTests
         string quotaDir = svc.Cgroups!.QuotaDir!;
         using var dir = new TempDirectory("kscope-diag-");
         string outDir = dir["report"];
-        var before = CpuStat(quotaDir);
+        // The oracle: the test reads cpu.stat itself every 10 ms while kscope runs, stamped with the same clock
+        // (CLOCK_MONOTONIC), and takes the deltas over kscope's window. Deltas around the whole run are not it: on a
+        // one-vCPU guest kscope's start-up took most of the run, and the service was throttled harder then than while
+        // kscope's probes shared its one CPU.
+        var samples = new List<(ulong Ns, double Periods, double Throttled)>();
+        using var stop = new CancellationTokenSource();
+        Task sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var (p, t) = CpuStat(quotaDir);
+                lock (samples)
+                {
+                    samples.Add((Kscope.Diagnostics.Diagnose.MonotonicClock.NowNs(), p, t));
+                }
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+        });
         var console = new StringConsole();
         int code = await KscopeCli.InvokeAsync(console, ["diagnose", "--pid", svc.Pid.ToString(CultureInfo.InvariantCulture), "--for", "6s", "--out", outDir, "--json"]);
-        var after = CpuStat(quotaDir);
+        await Task.Delay(50);
+        stop.Cancel();
+        await sampler;
         string detail = $"exit {code}\nstdout: {console.OutText}\nstderr: {console.ErrorText}";
 
         using JsonDocument doc = JsonDocument.Parse(console.OutText);
@@ -37,7 +56,11 @@ public sealed class DiagnoseCommandTests
         Assert.True(finding.ValueKind == JsonValueKind.Object, "no cpu_throttling finding: " + detail);
         JsonElement evidence = finding.GetProperty("evidence");
 
-        // The oracle: cpu.stat deltas the test read around the whole run (the capture window lies inside it).
+        JsonElement window = root.GetProperty("window");
+        ulong windowStart = window.GetProperty("start_time_ns").GetUInt64(), windowEnd = window.GetProperty("end_time_ns").GetUInt64();
+        var before = samples.LastOrDefault(s => s.Ns <= windowStart);
+        var after = samples.FirstOrDefault(s => s.Ns >= windowEnd);
+        Assert.True(before.Ns > 0 && after.Ns > 0, $"the test's cpu.stat samples ({samples.Count}) do not cover the window {windowStart}..{windowEnd}: {detail}");
         double periods = after.Periods - before.Periods, throttled = after.Throttled - before.Throttled;
         Assert.True(periods >= 20, $"only {periods} enforcement periods passed: {detail}");
         double expected = throttled / periods;
