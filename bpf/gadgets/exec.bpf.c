@@ -101,26 +101,28 @@ static __always_inline int on_exit(long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int execve_enter(struct syscall_enter_ctx *ctx)
+#define NR_EXECVE SYS_NR(59, 221)
+#define NR_EXECVEAT SYS_NR(322, 281)
+
+/* raw tracepoints, not syscalls:sys_enter_execve & co: gadget.h says why (detach without waiting). A successful
+ * exec keeps the number in the registers (x86 orig_ax, arm64 syscallno), so sys_exit still names it. */
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
+	long id = (long)ctx->args[1];
+	if ((id != NR_EXECVE && id != NR_EXECVEAT) || !syscall_is_native())
+		return 0;
+	const void *regs = (const void *)ctx->args[0];
+	if (id == NR_EXECVE)
+		return on_enter((const char *)syscall_arg(regs, 0), (const char *const *)syscall_arg(regs, 1));
+	return on_enter((const char *)syscall_arg(regs, 1), (const char *const *)syscall_arg(regs, 2));
 }
 
-SEC("tracepoint/syscalls/sys_exit_execve")
-int execve_exit(struct syscall_exit_ctx *ctx)
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int execveat_enter(struct syscall_enter_ctx *ctx)
-{
-	return on_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_execveat")
-int execveat_exit(struct syscall_exit_ctx *ctx)
-{
-	return on_exit(ctx->ret);
+	long id = syscall_nr((const void *)ctx->args[0]);
+	if ((id != NR_EXECVE && id != NR_EXECVEAT) || !syscall_is_native())
+		return 0;
+	return on_exit((long)ctx->args[1]);
 }

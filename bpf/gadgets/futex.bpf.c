@@ -68,10 +68,17 @@ struct {
 	__type(value, struct futex_value);
 } totals SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_futex")
-int futex_enter(struct syscall_enter_ctx *ctx)
+#define NR_FUTEX SYS_NR(202, 98)
+
+/* raw tracepoints, not syscalls:sys_enter_futex: gadget.h says why (detach without waiting) */
+SEC("raw_tracepoint/sys_enter")
+int futex_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	int cmd = (int)ctx->args[1] & FUTEX_CMD_MASK;
+	if ((long)ctx->args[1] != NR_FUTEX || !syscall_is_native())
+		return 0;
+	const void *regs = (const void *)ctx->args[0];
+	__u64 uaddr = syscall_arg(regs, 0);
+	int cmd = (int)syscall_arg(regs, 1) & FUTEX_CMD_MASK;
 	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI && cmd != FUTEX_LOCK_PI2 &&
 	    cmd != FUTEX_WAIT_REQUEUE_PI)
 		return 0;
@@ -79,7 +86,7 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct waiters_key wk = { .tgid = pid_tgid >> 32, .uaddr = ctx->args[0] };
+	struct waiters_key wk = { .tgid = pid_tgid >> 32, .uaddr = uaddr };
 	__s64 zero = 0;
 	__s64 *n = lookup_or_init(&waiters, &wk, &zero);
 	if (!n)
@@ -90,7 +97,7 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 	__sync_fetch_and_add(n, 1);
 	s.waiters = *n;
 	s.ts = bpf_ktime_get_ns();
-	s.uaddr = ctx->args[0];
+	s.uaddr = uaddr;
 	s.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
 	if (s.ustack >= 0)
@@ -98,9 +105,12 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_futex")
-int futex_exit(struct syscall_exit_ctx *ctx)
+SEC("raw_tracepoint/sys_exit")
+int futex_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	if (syscall_nr((const void *)ctx->args[0]) != NR_FUTEX || !syscall_is_native())
+		return 0;
+	long ret = (long)ctx->args[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct futex_start *s = bpf_map_lookup_elem(&starts, &tid);
@@ -111,7 +121,7 @@ int futex_exit(struct syscall_exit_ctx *ctx)
 	__s64 *n = bpf_map_lookup_elem(&waiters, &wk);
 	if (n)
 		__sync_fetch_and_add(n, -1);
-	if (ctx->ret != -EAGAIN) {
+	if (ret != -EAGAIN) {
 		struct futex_key key = { .tgid = pid_tgid >> 32, .ustack = s->ustack, .uaddr = s->uaddr };
 		struct futex_value *v = bpf_map_lookup_elem(&totals, &key);
 		if (!v) {
@@ -123,7 +133,7 @@ int futex_exit(struct syscall_exit_ctx *ctx)
 			account_latency(v, delta);
 			if (s->waiters > v->max_waiters)
 				v->max_waiters = s->waiters;
-			if (ctx->ret == -110 || ctx->ret == -4)
+			if (ret == -110 || ret == -4)
 				__sync_fetch_and_add(&v->timeouts, 1);
 		}
 	}

@@ -226,6 +226,96 @@ struct raw_syscall_exit_ctx {
 	__s64 ret;
 };
 
+/* ---- syscalls through the raw tracepoints: sys_enter(struct pt_regs *regs, long id), sys_exit(regs, long ret) ----
+ * Why not syscalls:sys_enter_X: those are perf events, and closing the last one of a tracepoint waits for RCU grace
+ * periods under the kernel's event_mutex (perf_trace_destroy -> tracepoint_synchronize_unregister), one tracepoint
+ * after the other: 20-50 ms each, most of a short `trace open -- CMD`. A raw tracepoint's BPF link releases at once.
+ * Both fire on every syscall once enabled (the syscalls:* events are themselves probes on sys_enter/sys_exit that
+ * test a bitmap of syscall numbers); here the program compares the number instead.
+ * The user registers hold the arguments: x86-64 di, si, dx, r10, r8, r9 and orig_ax (the number); arm64 orig_x0,
+ * regs[1..5] and syscallno. CO-RE picks the running kernel's layout (the other one's relocations are poisoned in
+ * code the verifier never reaches). Syscall numbers differ by architecture: SYS_NR(x86_64, arm64). */
+struct pt_regs___x86 {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+	unsigned long r10;
+	unsigned long r8;
+	unsigned long r9;
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
+struct user_pt_regs___arm64 {
+	__u64 regs[31];
+} __attribute__((preserve_access_index));
+
+struct pt_regs___arm64 {
+	struct user_pt_regs___arm64 user_regs;
+	__u64 orig_x0;
+	__s32 syscallno;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool kernel_is_x86(void)
+{
+	return bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax);
+}
+
+#define SYS_NR(x86_64, arm64) (kernel_is_x86() ? (x86_64) : (arm64))
+
+/* argument n (0-5) of the syscall being entered */
+static __always_inline __u64 syscall_arg(const void *regs, int n)
+{
+	if (kernel_is_x86()) {
+		const struct pt_regs___x86 *r = regs;
+		switch (n) {
+		case 0: return BPF_CORE_READ(r, di);
+		case 1: return BPF_CORE_READ(r, si);
+		case 2: return BPF_CORE_READ(r, dx);
+		case 3: return BPF_CORE_READ(r, r10);
+		case 4: return BPF_CORE_READ(r, r8);
+		default: return BPF_CORE_READ(r, r9);
+		}
+	}
+	const struct pt_regs___arm64 *r = regs;
+	if (n == 0)
+		return BPF_CORE_READ(r, orig_x0);
+	return BPF_CORE_READ(r, user_regs.regs[n & 7]);
+}
+
+/* 32-bit programs (x86 ia32, arm64 aarch32) number their syscalls differently (ia32's 11 is execve, x86-64's
+ * munmap); the syscalls:* events skip them (trace_get_syscall_nr), and so does a gadget that asks this first */
+struct thread_info___x86 {
+	__u32 status; /* TS_COMPAT 0x0002: in a 32-bit syscall */
+} __attribute__((preserve_access_index));
+
+struct task_struct___x86 {
+	struct thread_info___x86 thread_info;
+} __attribute__((preserve_access_index));
+
+struct thread_info___arm64 {
+	unsigned long flags; /* TIF_32BIT, bit 22: an aarch32 task */
+} __attribute__((preserve_access_index));
+
+struct task_struct___arm64 {
+	struct thread_info___arm64 thread_info;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool syscall_is_native(void)
+{
+	void *t = (void *)bpf_get_current_task();
+	if (kernel_is_x86())
+		return !(BPF_CORE_READ((struct task_struct___x86 *)t, thread_info.status) & 0x0002);
+	return !(BPF_CORE_READ((struct task_struct___arm64 *)t, thread_info.flags) & (1UL << 22));
+}
+
+/* the number of the syscall a sys_exit ends */
+static __always_inline long syscall_nr(const void *regs)
+{
+	if (kernel_is_x86())
+		return (long)BPF_CORE_READ((const struct pt_regs___x86 *)regs, orig_ax);
+	return BPF_CORE_READ((const struct pt_regs___arm64 *)regs, syscallno);
+}
+
 char LICENSE[] SEC("license") = "GPL";
 
 #endif

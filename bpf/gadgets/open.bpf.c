@@ -94,28 +94,31 @@ static __always_inline int on_exit(long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_openat")
-int openat_enter(struct syscall_enter_ctx *ctx)
-{
-	return on_enter((int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[2], (__u32)ctx->args[3]);
-}
+#define NR_OPENAT SYS_NR(257, 56)
+#define NR_OPENAT2 437 /* both */
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int openat_exit(struct syscall_exit_ctx *ctx)
+/* raw tracepoints, not syscalls:sys_enter_openat & co: gadget.h says why (detach without waiting) */
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat2")
-int openat2_enter(struct syscall_enter_ctx *ctx)
-{
+	long id = (long)ctx->args[1];
+	if ((id != NR_OPENAT && id != NR_OPENAT2) || !syscall_is_native())
+		return 0;
+	const void *regs = (const void *)ctx->args[0];
+	int dfd = (int)syscall_arg(regs, 0);
+	const char *path = (const char *)syscall_arg(regs, 1);
+	if (id == NR_OPENAT)
+		return on_enter(dfd, path, (__u32)syscall_arg(regs, 2), (__u32)syscall_arg(regs, 3));
 	struct open_how how = {};
-	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
-	return on_enter((int)ctx->args[0], (const char *)ctx->args[1], how.flags, (__u32)how.mode);
+	bpf_probe_read_user(&how, sizeof(how), (void *)syscall_arg(regs, 2));
+	return on_enter(dfd, path, how.flags, (__u32)how.mode);
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int openat2_exit(struct syscall_exit_ctx *ctx)
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit(ctx->ret);
+	long id = syscall_nr((const void *)ctx->args[0]);
+	if ((id != NR_OPENAT && id != NR_OPENAT2) || !syscall_is_native())
+		return 0;
+	return on_exit((long)ctx->args[1]);
 }

@@ -52,8 +52,10 @@ struct {
 	__type(value, struct syscall_start);
 } starts SEC(".maps");
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sys_enter(struct raw_syscall_enter_ctx *ctx)
+/* raw tracepoints, not the perf events raw_syscalls:sys_enter/sys_exit: gadget.h says why (detach without waiting).
+ * Like raw_syscalls, every syscall counts, 32-bit ones too (under their own numbers). */
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u8 state = current_match();
 	if (!state)
@@ -62,17 +64,19 @@ int sys_enter(struct raw_syscall_enter_ctx *ctx)
 	struct syscall_start s = {};
 	s.pending = state == PID_PENDING_EXEC;
 	s.ts = bpf_ktime_get_ns();
-	s.id = ctx->id;
+	s.id = (long)ctx->args[1];
+	const void *regs = (const void *)ctx->args[0];
 #pragma unroll
 	for (int i = 0; i < 6; i++)
-		s.args[i] = ctx->args[i];
+		s.args[i] = syscall_arg(regs, i);
 	bpf_map_update_elem(&starts, &tid, &s, BPF_ANY);
 	return 0;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int sys_exit(struct raw_syscall_exit_ctx *ctx)
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	long ret = (long)ctx->args[1];
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct syscall_start *s = bpf_map_lookup_elem(&starts, &tid);
 	if (!s)
@@ -86,14 +90,14 @@ int sys_exit(struct raw_syscall_exit_ctx *ctx)
 	if (!st)
 		goto out;
 	account_latency_hist(st, delta);
-	if (ctx->ret < 0 && ctx->ret > -4096)
+	if (ret < 0 && ret > -4096)
 		__sync_fetch_and_add(&st->errors, 1);
 	if (delta >= slow_ns) {
 		struct slow_syscall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {
 			fill_header(&e->h);
 			e->id = s->id;
-			e->ret = ctx->ret;
+			e->ret = ret;
 			e->latency_ns = delta;
 #pragma unroll
 			for (int i = 0; i < 6; i++)

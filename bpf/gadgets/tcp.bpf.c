@@ -293,14 +293,15 @@ static __always_inline int on_accept_exit(long fd)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int accept4_exit(struct syscall_exit_ctx *ctx)
-{
-	return on_accept_exit(ctx->ret);
-}
+#define NR_ACCEPT SYS_NR(43, 202)
+#define NR_ACCEPT4 SYS_NR(288, 242)
 
-SEC("tracepoint/syscalls/sys_exit_accept")
-int accept_exit(struct syscall_exit_ctx *ctx)
+/* a raw tracepoint, not syscalls:sys_exit_accept4/accept: gadget.h says why (detach without waiting) */
+SEC("raw_tracepoint/sys_exit")
+int accept_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_accept_exit(ctx->ret);
+	long id = syscall_nr((const void *)ctx->args[0]);
+	if ((id != NR_ACCEPT && id != NR_ACCEPT4) || !syscall_is_native())
+		return 0;
+	return on_accept_exit((long)ctx->args[1]);
 }

@@ -10,13 +10,13 @@ public sealed class GadgetObjectsTests
 
     public static TheoryData<string, string[]> Programs => new()
     {
-        { "exec", ["tracepoint/syscalls/sys_enter_execve", "tracepoint/syscalls/sys_exit_execve", "tracepoint/syscalls/sys_enter_execveat", "tracepoint/syscalls/sys_exit_execveat"] },
-        { "open", ["tracepoint/syscalls/sys_enter_openat", "tracepoint/syscalls/sys_exit_openat", "tracepoint/syscalls/sys_enter_openat2", "tracepoint/syscalls/sys_exit_openat2"] },
-        { "syscalls", ["tracepoint/raw_syscalls/sys_enter", "tracepoint/raw_syscalls/sys_exit", "raw_tracepoint/sched_process_exit"] },
+        { "exec", ["raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit"] },
+        { "open", ["raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit"] },
+        { "syscalls", ["raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit", "raw_tracepoint/sched_process_exit"] },
         { "offcpu", ["tracepoint/sched/sched_switch", "tracepoint/sched/sched_wakeup"] },
-        { "futex", ["tracepoint/syscalls/sys_enter_futex", "tracepoint/syscalls/sys_exit_futex"] },
+        { "futex", ["raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit"] },
         { "runqlat", ["raw_tracepoint/sched_switch", "raw_tracepoint/sched_wakeup", "raw_tracepoint/sched_wakeup_new"] },
-        { "tcp", ["tracepoint/sock/inet_sock_set_state", "tracepoint/tcp/tcp_retransmit_skb", "tracepoint/syscalls/sys_exit_accept4", "tracepoint/syscalls/sys_exit_accept"] },
+        { "tcp", ["tracepoint/sock/inet_sock_set_state", "tracepoint/tcp/tcp_retransmit_skb", "raw_tracepoint/sys_exit"] },
         { "oom", ["tracepoint/oom/mark_victim"] },
         { "signal", ["raw_tracepoint/signal_generate", "tracepoint/signal/signal_deliver"] },
     };

@@ -10,7 +10,7 @@ public sealed class ExecGadget : Gadget
     public override GadgetKind Kind => GadgetKind.Stream;
 
     public override IReadOnlyList<string> Needs { get; } =
-        ["tracepoint:syscalls/sys_enter_execve", "tracepoint:syscalls/sys_exit_execve", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
+        ["raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
 
     public override IReadOnlyList<string> Columns { get; } = ["pid", "ppid", "uid", "comm", "result", "filename", "args"];
 
@@ -18,8 +18,6 @@ public sealed class ExecGadget : Gadget
     {
         ["event"] = [.. EventHeader.Keys, "ppid", "result", "error", "filename", "args", "args_truncated"],
     };
-
-    public override IReadOnlyList<string> Optional { get; } = ["syscalls/sys_enter_execveat", "syscalls/sys_exit_execveat"];
 
     public override IReadOnlyList<Type> Mirrors { get; } = [typeof(ExecEvent), typeof(EventHeaderMirror)];
 

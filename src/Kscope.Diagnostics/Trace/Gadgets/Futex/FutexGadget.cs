@@ -10,7 +10,7 @@ public sealed class FutexGadget : Gadget
     public override GadgetKind Kind => GadgetKind.Aggregate;
 
     public override IReadOnlyList<string> Needs { get; } =
-        ["tracepoint:syscalls/sys_enter_futex", "tracepoint:syscalls/sys_exit_futex", "map:stack_trace", .. GadgetCatalog.FilterNeeds];
+        ["raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit", "map:stack_trace", .. GadgetCatalog.FilterNeeds];
 
     public override IReadOnlyList<string> Columns { get; } = ["pid", "comm", "address", "waits", "avg_ns", "max_ns", "max_waiters"];
 

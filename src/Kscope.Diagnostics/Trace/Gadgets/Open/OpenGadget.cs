@@ -1,6 +1,10 @@
 namespace Kscope.Diagnostics.Trace.Gadgets.Open;
 
-/// <summary><c>trace open</c>: openat/openat2 calls with path, flags, fd or errno and latency.</summary>
+/// <summary>
+/// <c>trace open</c>: openat/openat2 calls with path, flags, fd or errno and latency. Hooked on the raw sys_enter and
+/// sys_exit tracepoints (bpf/gadgets/gadget.h says why: they detach without waiting), so a kernel without openat2
+/// (before 5.6) simply never sees its number.
+/// </summary>
 public sealed class OpenGadget : Gadget
 {
     public override string Name => "open";
@@ -10,7 +14,7 @@ public sealed class OpenGadget : Gadget
     public override GadgetKind Kind => GadgetKind.Stream;
 
     public override IReadOnlyList<string> Needs { get; } =
-        ["tracepoint:syscalls/sys_enter_openat", "tracepoint:syscalls/sys_exit_openat", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
+        ["raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
 
     public override IReadOnlyList<string> Columns { get; } = ["pid", "comm", "fd", "error", "latency_ns", "flags", "path"];
 
@@ -18,8 +22,6 @@ public sealed class OpenGadget : Gadget
     {
         ["event"] = [.. EventHeader.Keys, "fd", "error", "latency_ns", "flags", "mode", "path"],
     };
-
-    public override IReadOnlyList<string> Optional { get; } = ["syscalls/sys_enter_openat2", "syscalls/sys_exit_openat2"];
 
     public override IReadOnlyList<Type> Mirrors { get; } = [typeof(OpenEvent), typeof(EventHeaderMirror)];
 

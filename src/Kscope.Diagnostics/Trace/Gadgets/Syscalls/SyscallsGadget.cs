@@ -14,7 +14,7 @@ public sealed class SyscallsGadget : Gadget
     public override GadgetKind Kind => GadgetKind.Aggregate;
 
     public override IReadOnlyList<string> Needs { get; } =
-        ["tracepoint:raw_syscalls/sys_enter", "tracepoint:raw_syscalls/sys_exit", "raw_tracepoint:sched_process_exit", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
+        ["raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit", "raw_tracepoint:sched_process_exit", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
 
     public override IReadOnlyList<string> Columns { get; } = ["syscall", "count", "errors", "avg_ns", "p99_ns", "max_ns"];
 

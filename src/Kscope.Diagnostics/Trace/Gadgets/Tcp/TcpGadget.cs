@@ -14,7 +14,7 @@ public sealed class TcpGadget : Gadget
     public override GadgetKind Kind => GadgetKind.Stream;
 
     public override IReadOnlyList<string> Needs { get; } =
-        ["tracepoint:sock/inet_sock_set_state", "tracepoint:tcp/tcp_retransmit_skb", "tracepoint:syscalls/sys_exit_accept4", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
+        ["tracepoint:sock/inet_sock_set_state", "tracepoint:tcp/tcp_retransmit_skb", "raw_tracepoint:sys_exit", "map:ringbuf", .. GadgetCatalog.FilterNeeds];
 
     // error last: the table cuts every other column to its width, and ECONNREFUSED must show whole
     public override IReadOnlyList<string> Columns { get; } = ["pid", "comm", "event", "saddr", "sport", "daddr", "dport", "new_state", "latency_ns", "error"];
